@@ -1,0 +1,222 @@
+"""Cross-reference rules over the loaded calendar and content (what `wst check` adds)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pipeline.calendar import occurrences, send_day_in, windows
+from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS
+from pipeline.problems import WARNING, Problem, did_you_mean
+from pipeline.project import Project
+from pipeline.timing import parse_when
+
+# a relative post is checked against its anchor's occurrences in this span of years
+_CHECK_YEARS = (2025, 2035)
+
+
+def cross_check(project: Project) -> list[Problem]:
+    """Every reference between files resolves, and every post falls in a live window."""
+    out: list[Problem] = []
+    out += _check_campaigns(project)
+    out += _check_posts(project)
+    out += _check_bulletins(project)
+    out += _check_messages(project)
+    return out
+
+
+def _unknown(kind: str, name: str, known, fix: str) -> str:
+    return f"unknown {kind} '{name}'{did_you_mean(name, known)}; {fix}"
+
+
+def _check_campaigns(project: Project) -> list[Problem]:
+    out: list[Problem] = []
+    settings = project.config.settings
+    for cid, campaign in project.campaigns.items():
+        at = project.where[f"campaign:{cid}"]
+        if campaign.priority not in project.priorities:
+            out.append(at.problem(_unknown("priority", campaign.priority, project.priorities,
+                                           "priorities are listed in [priorities]"), ("priority",)))
+        for i, event in enumerate(campaign.events):
+            if event not in project.events:
+                out.append(at.problem(_unknown("event", event, project.events,
+                                               "events are defined with [[event]] in schedules/"),
+                                      ("events", i)))
+        for i, name in enumerate(campaign.channels):
+            out += _check_channel(project, at, ("channels", i), name, SOCIAL_KINDS)
+        if not campaign.channels:
+            out.append(at.problem(f"campaign '{cid}' has no channels; list where its posts go",
+                                  ("channels",)))
+        for i, aud in enumerate(campaign.audiences):
+            if project.audiences and aud not in project.audiences:
+                out.append(at.problem(_unknown("audience", aud, project.audiences,
+                    "audiences are listed in content/key-messages.toml"), ("audiences", i)))
+        if campaign.responsibility not in settings.responsibilities:
+            out.append(at.problem(_unknown("responsibility", campaign.responsibility,
+                settings.responsibilities, "add it under [responsibilities] in config.toml"),
+                ("responsibility",)))
+    if project.cadence.responsibility not in settings.responsibilities:
+        at = project.where.get("cadence")
+        if at:
+            out.append(at.problem(_unknown("responsibility", project.cadence.responsibility,
+                settings.responsibilities, "add it under [responsibilities] in config.toml"),
+                ("responsibility",)))
+    if at := project.where.get("cadence"):
+        for i, name in enumerate(project.cadence.channels):
+            out += _check_channel(project, at, ("channels", i), name, EMAIL_KINDS)
+    for eid, event in project.events.items():
+        at = project.where[f"event:{eid}"]
+        if event.themes and len(event.themes) != event.days:
+            out.append(at.problem(f"event '{eid}' lasts {event.days} days but has "
+                                  f"{len(event.themes)} themes; give one theme a day",
+                                  ("themes",), WARNING))
+    return out
+
+
+def _check_channel(project: Project, at, loc, name: str, kinds: frozenset[str]) -> list[Problem]:
+    channels = project.config.settings.channels
+    if name not in channels:
+        return [at.problem(_unknown("channel", name, channels,
+                                    "channels are defined under [channels] in config.toml"), loc)]
+    if channels[name].kind not in kinds:
+        wanted = "an email" if kinds is EMAIL_KINDS else "a social"
+        return [at.problem(f"channel '{name}' is kind '{channels[name].kind}', not {wanted} "
+                           f"channel; choose one of: "
+                           f"{', '.join(n for n, c in channels.items() if c.kind in kinds)}", loc)]
+    return []
+
+
+def _check_posts(project: Project) -> list[Problem]:
+    out: list[Problem] = []
+    content = project.config.content_dir
+    reported: set[str] = set()
+    for cp in project.posts:
+        post, at = cp.post, cp.at
+        campaign = project.campaigns.get(cp.campaign)
+        if campaign is None:
+            if cp.campaign in reported:
+                continue
+            reported.add(cp.campaign)
+            where = project.where[f"posts:{cp.campaign}"]
+            out.append(where.problem(_unknown("campaign", cp.campaign, project.campaigns,
+                "name the file after a campaign id in schedules/ or set campaign = \"...\"")))
+            continue
+        channels = campaign.channels if post.channels is None else post.channels
+        if not channels:
+            out.append(at.problem(f"post '{cp.ref}' has no channel; list at least one in "
+                                  f"channels = [...] or leave it out to use the campaign's",
+                                  ("channels",)))
+        for i, name in enumerate(post.channels or []):
+            out += _check_channel(project, at, ("channels", i), name, SOCIAL_KINDS)
+        for name in post.variants:
+            if name not in channels:
+                out.append(at.problem(f"post '{cp.ref}' has a variant for '{name}' but does not "
+                                      f"go to '{name}'; add the channel or drop the variant",
+                                      ("variants", name), WARNING))
+        if post.audience and project.audiences and post.audience not in project.audiences:
+            out.append(at.problem(_unknown("audience", post.audience, project.audiences,
+                "audiences are listed in content/key-messages.toml"), ("audience",)))
+        if post.image:
+            if not (content / post.image).is_file():
+                out.append(at.problem(f"image '{post.image}' not found under "
+                                      f"{project.display(content)}/; add the file or fix the path",
+                                      ("image",)))
+            if not post.alt.strip():
+                out.append(at.problem(f"post '{cp.ref}' has an image but no alt text; write "
+                                      f"alt = \"...\" describing it, including any words in it",
+                                      ("image",)))
+        elif post.alt:
+            out.append(at.problem(f"post '{cp.ref}' has alt text but no image", ("alt",), WARNING))
+        out += _check_timing(project, cp, campaign)
+    return out
+
+
+def _check_timing(project: Project, cp, campaign) -> list[Problem]:
+    post, at = cp.post, cp.at
+    when = parse_when(post.when)
+    anchor = post.anchor or campaign.events[0]
+    if post.anchor and post.anchor not in campaign.events:
+        known = project.events if post.anchor not in project.events else campaign.events
+        return [at.problem(f"post '{cp.ref}' is timed from anchor '{post.anchor}', which is not "
+                           f"one of campaign '{campaign.id}''s events "
+                           f"({', '.join(campaign.events)}){did_you_mean(post.anchor, known)}; "
+                           f"add it to the campaign's events or fix the anchor", ("anchor",))]
+    event = project.events.get(anchor)
+    if event is None:
+        return []  # reported against the campaign
+    first, last = date(_CHECK_YEARS[0], 1, 1), date(_CHECK_YEARS[1], 12, 31)
+    occs = occurrences(event, first, last)
+    if when.form == "nth" and when.n > event.days:
+        return [at.problem(f"post '{cp.ref}' is on day {when.n} but '{anchor}' lasts "
+                           f"{event.days} day(s)", ("when",))]
+    if when.form == "abs":
+        assert when.absolute is not None
+        if not any(windows(campaign, o).contains(when.absolute) for o in occs):
+            return [at.problem(f"post '{cp.ref}' is dated {when.absolute} which is outside every "
+                               f"live window of campaign '{campaign.id}'; move it, or widen "
+                               f"live_before_days/live_after_days", ("when",))]
+        return []
+    for occ in occs:
+        win = windows(campaign, occ)
+        for day in when.dates(occ.start, occ.end):
+            if not win.contains(day):
+                return [at.problem(
+                    f"post '{cp.ref}' ('{post.when}') falls on {day} for {occ.key}, outside the "
+                    f"live window {win.live_from} to {win.live_to}; move it, or widen the "
+                    f"campaign's live_before_days/live_after_days", ("when",))]
+    return []
+
+
+def _check_bulletins(project: Project) -> list[Problem]:
+    out: list[Problem] = []
+    content = project.config.content_dir
+    for month, bulletin in project.bulletins.items():
+        at = project.where[f"bulletin:{month}"]
+        if month < project.cadence.from_month:
+            out.append(at.problem(f"bulletin {month} is before the cadence starts "
+                                  f"({project.cadence.from_month}); it will not be sent",
+                                  ("month",), WARNING))
+        if not bulletin.story:
+            out.append(at.problem(f"bulletin {month} has no stories; add [[story]] tables",
+                                  (), WARNING))
+        for i, story in enumerate(bulletin.story):
+            if story.image:
+                if not (content / story.image).is_file():
+                    out.append(at.problem(f"image '{story.image}' not found under "
+                                          f"{project.display(content)}/", ("story", i, "image")))
+                if not story.alt.strip():
+                    out.append(at.problem(f"story '{story.title}' has an image but no alt text; "
+                                          f"write alt = \"...\"", ("story", i, "image")))
+            if story.link and not story.link_text.strip():
+                out.append(at.problem(f"story '{story.title}' has a link but no link_text saying "
+                                      f"where it goes", ("story", i, "link"), WARNING))
+    return out
+
+
+def _check_messages(project: Project) -> list[Problem]:
+    out: list[Problem] = []
+    at = project.where.get("key-messages")
+    if at is None:
+        return out
+    for i, message in enumerate(project.key_messages):
+        if message.audience not in project.audiences:
+            out.append(at.problem(_unknown("audience", message.audience, project.audiences,
+                                           "add it as an [[audience]]"), ("message", i, "audience")))
+    return out
+
+
+def missing_bulletins(project: Project, today: date, weeks: int) -> list[Problem]:
+    """Warnings for bulletins due in the next `weeks` that have no content file yet."""
+    out: list[Problem] = []
+    end = today + timedelta(weeks=weeks)
+    year, month = today.year, today.month
+    folder = project.display(project.config.content_dir / "bulletins")
+    while date(year, month, 1) <= end:
+        key = f"{year:04d}-{month:02d}"
+        send = send_day_in(project.cadence.send_day, year, month)
+        if today <= send <= end and key >= project.cadence.from_month \
+                and key not in project.bulletins:
+            out.append(Problem(folder, None, WARNING,
+                f"the {send:%B %Y} bulletin is due {send:%a %d %b} but {key}.toml does not "
+                f"exist; run: wst bulletin new --month {key}", "bulletin-missing"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out

@@ -1,0 +1,255 @@
+"""config.toml: one frozen, validated settings object, loaded once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
+from pipeline.tomlfile import TomlFile, read_toml
+from pipeline.validation import Strict, validate
+
+CHANNEL_KINDS = ("x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
+                 "mailchimp", "smtp", "manual")
+SOCIAL_KINDS = frozenset({"x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
+                          "manual"})
+EMAIL_KINDS = frozenset({"mailchimp", "smtp"})
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey", "key")
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")]
+
+
+class Partnership(Strict):
+    """Who is publishing."""
+
+    name: str = Field(description="The partnership's full name, shown in bulletins and previews.")
+    short_name: str = Field("WST", description="Short name used in titles.")
+    website: str = Field(description="The partnership's website (https://...).")
+    timezone: str = Field("Europe/London", description="Local time zone for every time written in the calendar and content.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone; use an IANA name such as 'Europe/London'") from None
+        return value
+
+
+class Official(Strict):
+    """The official ways to raise a concern: copy is checked against these."""
+
+    child_mash: str = Field(description="MASH number for a concern about a child or young person under 18.")
+    adult_mash: str = Field(description="MASH number for a concern about an adult.")
+    out_of_hours: str = Field(description="Out-of-hours number (children and adults).")
+    emergency: str = Field("999", description="Number for immediate danger.")
+    website: str = Field(description="The website as written in copy, without https://.")
+
+
+class Store(Strict):
+    """Where the ledger, job store and metrics live."""
+
+    url: str = Field("sqlite:///var/wst.sqlite", description="SQLAlchemy database URL; a relative SQLite path is relative to config.toml.")
+
+
+class Paths(Strict):
+    """Folders, relative to config.toml."""
+
+    schedules: str = Field("schedules", description="The campaign calendar folder.")
+    content: str = Field("content", description="The posts, bulletins, images and reference data folder.")
+    outbox: str = Field("outbox", description="Where dry-run publications are written.")
+    preview: str = Field("preview", description="Where `wst preview` writes the static preview site.")
+
+
+class PlanSettings(Strict):
+    """Planning defaults."""
+
+    weeks: int = Field(8, ge=1, le=104, description="Default length of `wst plan` and `make run`, in weeks from today.")
+
+
+class Channel(Strict):
+    """One publishing channel. Credentials are only ever names of environment variables."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
+
+    kind: Literal["x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
+                  "mailchimp", "smtp", "manual"] = Field(description="Which platform adapter publishes to this channel.")
+    enabled: bool = Field(True, description="Whether the plan includes this channel.")
+    title: str = Field("", description="A readable name for tables and previews.")
+    api_base: str = Field("", description="The platform's base address (every address is configurable, e.g. for a test stand-in).")
+    dry_run: bool | None = Field(None, description="Force dry-run for this channel even when `mode = \"live\"`.")
+    handle: str = Field("", description="The account's public handle or address, for links in previews.")
+    account_id: str = Field("", description="Platform account id: Facebook page id, Instagram user id, Bluesky DID, Mailchimp audience (list) id.")
+    api_version: str = Field("", description="API version where the platform versions its paths (Facebook Graph `v21.0`).")
+    max_characters: int | None = Field(None, description="Override the platform's character limit (Mastodon instances differ).")
+    from_name: str = Field("", description="Sender name for email channels.")
+    from_address: str = Field("", description="Sender address for email channels.")
+    reply_to: str = Field("", description="Reply-to address for email channels.")
+    recipients_file: str = Field("", description="SMTP: CSV of recipients (email, name), relative to config.toml.")
+    unsubscribe_url: str = Field("", description="SMTP: unsubscribe page; `{email}` is replaced per recipient.")
+    test_recipients: list[str] = Field(default_factory=list, description="Addresses that get a test send before a bulletin is scheduled.")
+
+    @model_validator(mode="after")
+    def _extras_are_env_names(self) -> Channel:
+        for key, value in (self.model_extra or {}).items():
+            if key.endswith("_env"):
+                if not isinstance(value, str) or not ENV_NAME.match(value):
+                    raise ValueError(
+                        f"'{key}' must name an environment variable in capitals, "
+                        f"e.g. {key} = \"WST_{key[:-4].upper()}\"")
+                continue
+            if any(word in key.lower() for word in _SECRET_WORDS):
+                raise ValueError(
+                    f"'{key}' looks like a secret: never put secrets in config.toml; "
+                    f"write {key}_env = \"NAME_OF_ENV_VAR\" and set that variable instead")
+            hint = did_you_mean(key, [*type(self).model_fields, "token_env", "password_env",
+                                      "api_key_env", "consumer_key_env", "consumer_secret_env",
+                                      "access_token_env", "access_secret_env", "username_env"])
+            raise ValueError(f"unknown key '{key}'{hint}")
+        return self
+
+    @property
+    def env_names(self) -> dict[str, str]:
+        """Credential key → environment variable name."""
+        return {k: v for k, v in (self.model_extra or {}).items() if k.endswith("_env")}
+
+    def secret(self, key: str, environ: Mapping[str, str]) -> str | None:
+        """Resolve credential `key` (e.g. 'token') from `environ`; None if unset."""
+        name = self.env_names.get(f"{key}_env")
+        return environ.get(name) if name else None
+
+
+class Person(Strict):
+    """Someone who can be Responsible or Accountable for work (role-based, never invented)."""
+
+    name: str = Field(description="Name or role title shown in approvals.")
+    roles: list[str] = Field(default_factory=list, description="RASCI roles this person holds (ids from [roles]).")
+    organisation: str = Field("", description="Their organisation.")
+    email: str = Field("", description="Where alerts and test sends go.")
+
+
+class Responsibility(Strict):
+    """Who does what for one kind of work (Appendix 5's RASCI matrix)."""
+
+    title: str = Field(description="The kind of work.")
+    responsible: list[str] = Field(default_factory=list, description="Roles that do the work.")
+    accountable: list[str] = Field(description="Roles whose holders approve publication.")
+    support: list[str] = Field(default_factory=list, description="Roles that support.")
+    consulted: list[str] = Field(default_factory=list, description="Roles consulted.")
+    informed: list[str] = Field(default_factory=list, description="Roles informed.")
+
+
+class Settings(Strict):
+    """Everything in config.toml."""
+
+    mode: Literal["dry-run", "live"] = Field("dry-run", description="`dry-run` writes to the outbox; `live` publishes.")
+    partnership: Partnership = Field(description="Who is publishing.")
+    official: Official = Field(description="The official ways to raise a concern.")
+    store: Store = Field(default_factory=Store, description="The database.")
+    paths: Paths = Field(default_factory=Paths, description="Folders.")
+    plan: PlanSettings = Field(default_factory=PlanSettings, description="Planning defaults.")
+    channels: dict[Id, Channel] = Field(default_factory=dict, description="Publishing channels by name.")
+    roles: dict[Id, str] = Field(default_factory=dict, description="RASCI roles: id = title.")
+    people: dict[Id, Person] = Field(default_factory=dict, description="People by id.")
+    responsibilities: dict[Id, Responsibility] = Field(default_factory=dict, description="RASCI per kind of work.")
+
+
+class Config:
+    """Validated settings plus where they came from (paths resolve against the file)."""
+
+    def __init__(self, settings: Settings, path: Path, source: TomlFile):
+        self.settings = settings
+        self.path = path
+        self.root = path.parent
+        self.source = source
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The partnership's local time zone."""
+        return ZoneInfo(self.settings.partnership.timezone)
+
+    def resolve(self, relative: str) -> Path:
+        """A path from config, resolved against the config file's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def schedules_dir(self) -> Path:
+        """The campaign calendar folder."""
+        return self.resolve(self.settings.paths.schedules)
+
+    @property
+    def content_dir(self) -> Path:
+        """The content folder."""
+        return self.resolve(self.settings.paths.content)
+
+    @property
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path made relative to config.toml."""
+        url = self.settings.store.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+            rel = url[len(prefix):]
+            if rel and rel != ":memory:":
+                return prefix + str(self.resolve(rel))
+        return url
+
+    def enabled_channels(self) -> dict[str, Channel]:
+        """Channels that the plan includes."""
+        return {n: c for n, c in self.settings.channels.items() if c.enabled}
+
+    def people_with(self, roles: list[str]) -> list[str]:
+        """Ids of people holding any of `roles`."""
+        return [pid for pid, p in self.settings.people.items() if set(p.roles) & set(roles)]
+
+
+def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
+    """References inside config.toml: roles named by people and responsibilities exist."""
+    problems: list[Problem] = []
+    roles = set(settings.roles)
+    for pid, person in settings.people.items():
+        for i, role in enumerate(person.roles):
+            if role not in roles:
+                problems.append(source.problem(("people", pid, "roles", i),
+                    f"person '{pid}' has unknown role '{role}'{did_you_mean(role, roles)}; "
+                    f"roles are defined in [roles]"))
+    for work, resp in settings.responsibilities.items():
+        for column in ("responsible", "accountable", "support", "consulted", "informed"):
+            for role in getattr(resp, column):
+                if role not in roles:
+                    problems.append(source.problem(("responsibilities", work, column),
+                        f"[responsibilities.{work}] {column} names unknown role "
+                        f"'{role}'{did_you_mean(role, roles)}"))
+        if not resp.accountable:
+            problems.append(source.problem(("responsibilities", work, "accountable"),
+                f"[responsibilities.{work}] needs at least one accountable role to approve it"))
+        elif not any(set(p.roles) & set(resp.accountable) for p in settings.people.values()):
+            problems.append(source.problem(("responsibilities", work, "accountable"),
+                f"nobody in [people] holds an accountable role for '{work}' "
+                f"({', '.join(resp.accountable)}), so nothing of it can be approved; "
+                f"add the role to a person", severity="warning"))
+    return problems
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate config.toml; raise InputError listing every problem."""
+    shown = display_path(path)
+    if not path.exists():
+        raise InputError([Problem(shown, None, ERROR,
+            "config file not found; run from the project folder, or pass --config PATH "
+            "or set WST_CONFIG")])
+    source = read_toml(path, shown)
+    settings, problems = validate(Settings, source.data, source)
+    if settings is None:
+        raise InputError(problems)
+    errors = [p for p in cross_check(settings, source) if p.is_error]
+    if errors:
+        raise InputError(errors)
+    return Config(settings, path, source)

@@ -1,0 +1,234 @@
+"""Load phase: read config, calendar and content once, keeping every problem found."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from pipeline.calendar import Blackout, Cadence, Campaign, Event
+from pipeline.config import Config
+from pipeline.content import (
+    Audience,
+    AuditChannel,
+    Bulletin,
+    ChannelAuditFile,
+    KeyMessage,
+    KeyMessagesFile,
+    Post,
+    PostsFile,
+)
+from pipeline.problems import ERROR, InputError, Problem, display_path
+from pipeline.tomlfile import TomlFile, read_toml
+from pipeline.validation import Strict, validate
+
+
+class ScheduleFile(Strict):
+    """Any file in schedules/: each may hold any of these sections."""
+
+    priorities: dict[str, str] = Field(default_factory=dict, description="Priority area id → title.")
+    event: list[Event] = Field(default_factory=list)
+    campaign: list[Campaign] = Field(default_factory=list)
+    cadence: Cadence | None = None
+    blackout: list[Blackout] = Field(default_factory=list)
+    political_terms: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a thing was defined, for messages about it."""
+
+    source: TomlFile
+    loc: tuple[Any, ...]
+
+    def problem(self, message: str, sub: tuple[Any, ...] = (), severity: str = ERROR,
+                code: str = "") -> Problem:
+        """A problem at this definition (or at key `sub` inside it)."""
+        return self.source.problem((*self.loc, *sub), message, severity, code)
+
+
+@dataclass(frozen=True)
+class CampaignPost:
+    """A post with its campaign and where it was written."""
+
+    campaign: str
+    post: Post
+    at: Located
+    image_digest: str = ""
+
+    @property
+    def ref(self) -> str:
+        """'campaign/post', unique across the content."""
+        return f"{self.campaign}/{self.post.id}"
+
+
+@dataclass
+class Project:
+    """Everything loaded: the inputs of the plan, and the problems found reading them."""
+
+    config: Config
+    events: dict[str, Event] = field(default_factory=dict)
+    campaigns: dict[str, Campaign] = field(default_factory=dict)
+    priorities: dict[str, str] = field(default_factory=dict)
+    cadence: Cadence = field(default_factory=Cadence)
+    blackouts: list[Blackout] = field(default_factory=list)
+    political_terms: list[str] = field(default_factory=list)
+    posts: list[CampaignPost] = field(default_factory=list)
+    bulletins: dict[str, Bulletin] = field(default_factory=dict)
+    audiences: dict[str, Audience] = field(default_factory=dict)
+    key_messages: list[KeyMessage] = field(default_factory=list)
+    audit: list[AuditChannel] = field(default_factory=list)
+    where: dict[str, Located] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that block planning and publication."""
+        return [p for p in self.problems if p.is_error]
+
+    def display(self, path: Path) -> str:
+        """A file path as shown in messages."""
+        return display_path(path)
+
+
+def _read(path: Path, problems: list[Problem]) -> TomlFile | None:
+    try:
+        return read_toml(path, display_path(path))
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def file_digest(path: Path) -> str:
+    """A short content hash of a file (images take part in a post's version)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_schedules(project: Project) -> None:
+    """Read every schedules/*.toml into the project."""
+    folder = project.config.schedules_dir
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not files:
+        project.problems.append(Problem(display_path(folder), None, ERROR,
+            "no calendar files (*.toml) found; check [paths] schedules in config.toml"))
+    cadence_at: Located | None = None
+    for path in files:
+        source = _read(path, project.problems)
+        if source is None:
+            continue
+        parsed, problems = validate(ScheduleFile, source.data, source)
+        project.problems.extend(problems)
+        if parsed is None:
+            continue
+        project.priorities.update(parsed.priorities)
+        project.political_terms.extend(parsed.political_terms)
+        for section, items, table in (("event", parsed.event, project.events),
+                                      ("campaign", parsed.campaign, project.campaigns)):
+            for i, item in enumerate(items):
+                here = Located(source, (section, i))
+                key = f"{section}:{item.id}"
+                if key in project.where:
+                    first = project.where[key]
+                    project.problems.append(here.problem(
+                        f"duplicate {section} id '{item.id}' (first defined at "
+                        f"{first.source.display}:{first.source.line_of(first.loc)}); "
+                        f"give each {section} its own id", ("id",)))
+                    continue
+                project.where[key] = here
+                table[item.id] = item
+        for i, blackout in enumerate(parsed.blackout):
+            project.where[f"blackout:{blackout.id}"] = Located(source, ("blackout", i))
+            project.blackouts.append(blackout)
+        if parsed.cadence is not None:
+            here = Located(source, ("cadence",))
+            if cadence_at is not None:
+                project.problems.append(here.problem(
+                    f"[cadence] is defined twice (also in {cadence_at.source.display}); keep one"))
+            cadence_at = here
+            project.cadence = parsed.cadence
+            project.where["cadence"] = here
+
+
+def load_content(project: Project) -> None:
+    """Read posts, bulletins, key messages and the channel audit."""
+    root = project.config.content_dir
+    if not root.is_dir():
+        project.problems.append(Problem(display_path(root), None, ERROR,
+            "content folder not found; check [paths] content in config.toml"))
+        return
+    for path in sorted((root / "posts").glob("*.toml")):
+        _load_posts(project, path, root)
+    for path in sorted((root / "bulletins").glob("*.toml")):
+        source = _read(path, project.problems)
+        if source is None:
+            continue
+        bulletin, problems = validate(Bulletin, source.data, source)
+        project.problems.extend(problems)
+        if bulletin is None:
+            continue
+        here = Located(source, ())
+        if path.stem != bulletin.month:
+            project.problems.append(here.problem(
+                f"file is named '{path.name}' but says month = '{bulletin.month}'; "
+                f"rename it to '{bulletin.month}.toml' or fix the month", ("month",)))
+            continue
+        project.bulletins[bulletin.month] = bulletin
+        project.where[f"bulletin:{bulletin.month}"] = here
+    messages = root / "key-messages.toml"
+    if messages.exists() and (source := _read(messages, project.problems)):
+        parsed, problems = validate(KeyMessagesFile, source.data, source)
+        project.problems.extend(problems)
+        if parsed:
+            for i, aud in enumerate(parsed.audience):
+                project.audiences[aud.id] = aud
+                project.where[f"audience:{aud.id}"] = Located(source, ("audience", i))
+            project.key_messages = parsed.message
+            project.where["key-messages"] = Located(source, ())
+    audit = root / "channel-audit.toml"
+    if audit.exists() and (source := _read(audit, project.problems)):
+        parsed_audit, problems = validate(ChannelAuditFile, source.data, source)
+        project.problems.extend(problems)
+        if parsed_audit:
+            project.audit = parsed_audit.channel
+            project.where["channel-audit"] = Located(source, ())
+
+
+def _load_posts(project: Project, path: Path, root: Path) -> None:
+    source = _read(path, project.problems)
+    if source is None:
+        return
+    parsed, problems = validate(PostsFile, source.data, source)
+    project.problems.extend(problems)
+    if parsed is None:
+        return
+    campaign = parsed.campaign or path.stem
+    project.where[f"posts:{campaign}"] = Located(source, ("campaign",))
+    seen: dict[str, int] = {}
+    for i, post in enumerate(parsed.post):
+        here = Located(source, ("post", i))
+        if post.id in seen:
+            project.problems.append(here.problem(
+                f"duplicate post id '{post.id}' in campaign '{campaign}' (first at line "
+                f"{source.line_of(('post', seen[post.id]))}); give each post its own id", ("id",)))
+            continue
+        seen[post.id] = i
+        digest = ""
+        if post.image:
+            image = root / post.image
+            if image.is_file():
+                digest = file_digest(image)
+        project.posts.append(CampaignPost(campaign, post, here, digest))
+
+
+def load_project(config: Config) -> Project:
+    """Read every input under `config` and cross-check it. Never raises for bad content."""
+    from pipeline.check import cross_check  # the rules live in one place
+
+    project = Project(config)
+    load_schedules(project)
+    load_content(project)
+    project.problems.extend(cross_check(project))
+    return project

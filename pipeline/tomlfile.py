@@ -1,0 +1,146 @@
+"""Read TOML keeping line numbers, so every message can name the line to fix."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.problems import ERROR, InputError, Problem
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
+_PART = re.compile(r"""\s*("([^"]*)"|'([^']*)'|[A-Za-z0-9_\-]+)\s*""")
+_DECODE_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    parts = []
+    for piece in _split_dotted(text):
+        m = _PART.fullmatch(piece)
+        if not m:
+            return ()
+        parts.append(m.group(2) if m.group(2) is not None else (m.group(3) or m.group(1)))
+    return tuple(parts)
+
+
+def _split_dotted(text: str) -> list[str]:
+    out, cur, quote = [], "", ""
+    for ch in text:
+        if quote:
+            cur += ch
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+            cur += ch
+        elif ch == ".":
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return out
+
+
+@dataclass
+class TomlFile:
+    """A parsed TOML document and the line of every key and table in it."""
+
+    path: Path
+    display: str
+    data: dict[str, Any]
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        """The line of the deepest known key on `loc` (a key path with list indexes)."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return None
+
+    def problem(self, loc: tuple[Any, ...], message: str, severity: str = ERROR,
+                code: str = "") -> Problem:
+        """A problem located at `loc` in this file."""
+        return Problem(self.display, self.line_of(loc), severity, message, code)
+
+
+def index_lines(text: str) -> dict[tuple[Any, ...], int]:
+    """Map key paths (with array-of-table indexes) to 1-based line numbers."""
+    lines: dict[tuple[Any, ...], int] = {}
+    counters: dict[tuple[Any, ...], int] = {}
+    table: tuple[Any, ...] = ()
+    in_multiline: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if raw.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = _HEADER.match(raw)
+        if header and not _KEY.match(raw):
+            name = _split_key(header.group(2))
+            if header.group(1) == "[[":
+                # resolve arrays nested under the current array element, e.g. [[post.image]]
+                base = _resolve_prefix(name, counters)
+                index = counters.get(base, -1) + 1
+                counters[base] = index
+                table = (*base, index)
+            else:
+                table = _resolve_prefix(name, counters)
+            lines.setdefault(table, number)
+            continue
+        key = _KEY.match(raw)
+        if key:
+            path = (*table, *_split_key(key.group(1)))
+            lines.setdefault(path, number)
+            rest = raw[key.end():]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_multiline = quote
+                    break
+    return lines
+
+
+def _resolve_prefix(name: tuple[str, ...], counters: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    """Insert the current index after every prefix of `name` that is an array of tables."""
+    out: tuple[Any, ...] = ()
+    for i, part in enumerate(name):
+        out = (*out, part)
+        if i < len(name) - 1 and out in counters:
+            out = (*out, counters[out])
+    return out
+
+
+def read_toml(path: Path, display: str | None = None) -> TomlFile:
+    """Parse `path`; raise InputError naming the file and line when it is not valid TOML."""
+    shown = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(shown, None, ERROR, "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(shown, None, ERROR,
+                                  f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]) from None
+    return parse_toml(text, path, shown)
+
+
+def parse_toml(text: str, path: Path, display: str, line_offset: int = 0) -> TomlFile:
+    """Parse TOML text (e.g. front matter that starts after `line_offset` lines)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _DECODE_AT.search(msg)
+        line = int(m.group(1)) + line_offset if m else None
+        reason = _DECODE_AT.sub("", msg).strip()
+        raise InputError([Problem(display, line, ERROR,
+                                  f"malformed TOML: {reason}; fix the syntax on this line")]) from None
+    lines = {k: v + line_offset for k, v in index_lines(text).items()}
+    return TomlFile(path, display, data, lines)
