@@ -74,6 +74,15 @@ class PlanSettings(Strict):
     weeks: int = Field(8, ge=1, le=104, description="Default length of `wst plan` and `make run`, in weeks from today.")
 
 
+class Checks(Strict):
+    """Content check settings (the one rule set used by check, preview and the publish gate)."""
+
+    reading_age_max: int = Field(9, ge=5, le=21, description="Highest reading age before a warning (GOV.UK aims for 9).")
+    sentence_words_max: int = Field(25, ge=5, description="Longest sentence, in words, before a warning.")
+    allowed_names: list[str] = Field(default_factory=list, description="Names of people or places that may appear without the identifying-detail warning.")
+    image_base_url: str = Field("", description="Public address where content/images are served, for images in emails (e.g. https://www.wolverhamptonsafeguarding.org.uk/bulletin-images/).")
+
+
 class Channel(Strict):
     """One publishing channel. Credentials are only ever names of environment variables."""
 
@@ -155,6 +164,7 @@ class Settings(Strict):
     store: Store = Field(default_factory=Store, description="The database.")
     paths: Paths = Field(default_factory=Paths, description="Folders.")
     plan: PlanSettings = Field(default_factory=PlanSettings, description="Planning defaults.")
+    checks: Checks = Field(default_factory=Checks, description="Content check settings.")
     channels: dict[Id, Channel] = Field(default_factory=dict, description="Publishing channels by name.")
     roles: dict[Id, str] = Field(default_factory=dict, description="RASCI roles: id = title.")
     people: dict[Id, Person] = Field(default_factory=dict, description="People by id.")
