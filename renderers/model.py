@@ -118,3 +118,14 @@ class RenderedBulletin:
     archive_html: str   # for the website: no unsubscribe, no tracking
     subject: str
     preheader: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One content check result on one item: a rule's code, severity and a message with the fix."""
+
+    code: str                # e.g. "length", "alt-missing", "official-number"
+    severity: str            # "error" blocks publication; "warning" is shown
+    message: str             # names the item, the evidence and the fix
+    evidence: str = ""       # the offending text or figure
+    needs_acceptance: bool = False  # a possible identifying detail: a named person must accept it
