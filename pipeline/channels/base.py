@@ -1,0 +1,110 @@
+"""The channel role: what every adapter does, the artefact it receives, the errors it raises."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+class ChannelError(Exception):
+    """Base of every adapter error; the message is built here and the data kept as attributes."""
+
+    def __init__(self, channel: str, detail: str):
+        self.channel = channel
+        self.detail = detail
+        super().__init__(f"{channel}: {detail}")
+
+
+class RateLimited(ChannelError):
+    """The platform said 429: try again at `retry_at` (UTC), without blocking other channels."""
+
+    def __init__(self, channel: str, retry_at: datetime, detail: str = "rate limited"):
+        self.retry_at = retry_at
+        super().__init__(channel, f"{detail}; retry at {retry_at.isoformat()}")
+
+
+class AuthExpired(ChannelError):
+    """Credentials missing, expired or revoked: flag the channel, hold its items, alert."""
+
+
+class Rejected(ChannelError):
+    """The platform refused this content; retrying the same request will not help."""
+
+
+class Duplicate(Rejected):
+    """The platform already has this exact content (X's duplicate-content 403): never retried."""
+
+
+class Transient(ChannelError):
+    """A 5xx or connection failure before the request was accepted: retry with backoff."""
+
+
+class Unconfirmed(ChannelError):
+    """The request may or may not have been applied (a timeout): ask the platform, never retry blind."""
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """A finished thing to publish: adapters send exactly this and never render."""
+
+    item_id: str
+    idempotency_key: str          # derived from (item, channel, version); stable across retries
+    kind: str                     # "post" | "bulletin"
+    text: str = ""                # post: the final text; bulletin: the plain-text part
+    link: str = ""                # post: the final (UTM-tagged) link, also inside `text`
+    image: Path | None = None     # a local image file
+    alt: str = ""
+    facets: tuple[dict[str, Any], ...] = ()  # Bluesky facets, as record dicts
+    language: str = "en"
+    html: str = ""                # bulletin: the email HTML
+    subject: str = ""             # bulletin: the subject line
+    preheader: str = ""           # bulletin: preview text
+    title: str = ""               # bulletin: the campaign title used to find it again
+    send_at: datetime | None = None  # bulletin: when the mailing service should send (UTC)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What the platform answered: its id and a public link."""
+
+    remote_id: str
+    url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelAdapter(ABC):
+    """One publishing channel. Secrets come from `environ` by the names config gives."""
+
+    kind: str = ""
+
+    def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
+                 timeout: float = 30.0, sleep: Callable[[float], None] | None = None):
+        self.name = name
+        self.settings = settings          # pipeline.config.Channel
+        self.environ = environ
+        self.timeout = timeout
+        self.sleep = sleep
+
+    def secret(self, key: str) -> str:
+        """The credential `key` (e.g. 'token'), or AuthExpired naming the variable to set."""
+        value = self.settings.secret(key, self.environ)
+        if not value:
+            var = self.settings.env_names.get(f"{key}_env", f"<{key}_env not set in config>")
+            raise AuthExpired(self.name, f"credential missing: set the environment variable {var}")
+        return value
+
+    @abstractmethod
+    def publish(self, artefact: Artefact) -> Publication:
+        """Send `artefact` once. Raise a ChannelError subclass on failure."""
+
+    @abstractmethod
+    def find(self, artefact: Artefact) -> Publication | None:
+        """Ask the platform whether `artefact` was already published (to resolve `unconfirmed`)."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Verify the credentials work (a cheap call); raise AuthExpired if not."""
