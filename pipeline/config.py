@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
 from pipeline.tomlfile import TomlFile, read_toml
@@ -110,18 +111,18 @@ class Channel(Strict):
         for key, value in (self.model_extra or {}).items():
             if key.endswith("_env"):
                 if not isinstance(value, str) or not ENV_NAME.match(value):
-                    raise ValueError(
+                    raise _channel_key_error(key,
                         f"'{key}' must name an environment variable in capitals, "
                         f"e.g. {key} = \"WST_{key[:-4].upper()}\"")
                 continue
             if any(word in key.lower() for word in _SECRET_WORDS):
-                raise ValueError(
+                raise _channel_key_error(key,
                     f"'{key}' looks like a secret: never put secrets in config.toml; "
                     f"write {key}_env = \"NAME_OF_ENV_VAR\" and set that variable instead")
             hint = did_you_mean(key, [*type(self).model_fields, "token_env", "password_env",
                                       "api_key_env", "consumer_key_env", "consumer_secret_env",
                                       "access_token_env", "access_secret_env", "username_env"])
-            raise ValueError(f"unknown key '{key}'{hint}")
+            raise _channel_key_error(key, f"unknown key '{key}'{hint}")
         return self
 
     @property
@@ -133,6 +134,12 @@ class Channel(Strict):
         """Resolve credential `key` (e.g. 'token') from `environ`; None if unset."""
         name = self.env_names.get(f"{key}_env")
         return environ.get(name) if name else None
+
+
+def _channel_key_error(key: str, message: str) -> PydanticCustomError:
+    """An error about one key of a channel table: it carries the key (so the message names its
+    line) and never the table's values, which may hold a secret written by mistake."""
+    return PydanticCustomError("channel_key", "{message}", {"key": key, "message": message})
 
 
 class Person(Strict):

@@ -73,6 +73,9 @@ def describe(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"unknown key '{key}'{hint}{listing}"
     if kind == "missing":
         return f"missing required key '{key}'"
+    if kind == "channel_key":
+        # the input is the whole channel table, possibly with a secret in it: never echo it
+        return f"[{key}] {error['ctx']['message']}"
     value = error.get("input")
     expected = _EXPECTED.get(kind)
     if kind in ("literal_error", "enum"):
@@ -93,5 +96,7 @@ def validate(model: type[M], data: Any, source: TomlFile,
         problems = []
         for err in exc.errors(include_url=False):
             loc = (*base, *err["loc"])
+            if err["type"] == "channel_key":
+                loc = (*loc, err["ctx"]["key"])  # point at the offending key's own line
             problems.append(source.problem(loc, describe({**err, "loc": err["loc"]}, model)))
         return None, problems

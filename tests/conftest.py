@@ -1,0 +1,85 @@
+"""Shared helpers: the real `wst` command in a subprocess, and throwaway copies of a small project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINIMAL = FIXTURES / "minimal"
+BUNDLED_CONFIG = ROOT / "config.toml"
+
+
+def wst_command() -> list[str]:
+    """The installed `wst` console script beside this interpreter (else `python -m pipeline`)."""
+    script = Path(sys.executable).with_name("wst")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The current environment without WST_CONFIG (tests choose the config), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k != "WST_CONFIG"}
+    env.update(extra)
+    return env
+
+
+def run_wst(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI; never raises on a non-zero exit (tests assert the code)."""
+    return subprocess.run([*wst_command(), *args], cwd=cwd, env=env or clean_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass
+class ProjectDir:
+    """A private copy of tests/fixtures/minimal that a test may edit."""
+
+    path: Path
+
+    @property
+    def config(self) -> Path:
+        return self.path / "config.toml"
+
+    def read(self, relative: str) -> str:
+        return (self.path / relative).read_text(encoding="utf-8")
+
+    def write(self, relative: str, text: str) -> Path:
+        target = self.path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        """Replace `old` (which must occur exactly once) with `new` in one file."""
+        text = self.read(relative)
+        assert text.count(old) == 1, f"{old!r} should occur once in {relative}"
+        self.write(relative, text.replace(old, new))
+
+    def wst(self, *args: str, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """`wst --config <this>/config.toml ARGS`, run from the project folder by default."""
+        return run_wst("--config", str(self.config), *args, cwd=cwd or self.path, env=env)
+
+
+def copy_minimal(dest: Path) -> ProjectDir:
+    """Copy the clean minimal project to `dest`."""
+    shutil.copytree(MINIMAL, dest)
+    return ProjectDir(dest)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> ProjectDir:
+    """A fresh, clean minimal project in a temporary folder."""
+    return copy_minimal(tmp_path / "project")
+
+
+def output_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """Every line the command printed, stdout then stderr."""
+    return (result.stdout + result.stderr).splitlines()
