@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the platforms' HTTP APIs, answering in the platforms' own shapes."""
