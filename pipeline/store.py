@@ -1,0 +1,289 @@
+"""The store: one database (SQLite by default) holding the ledger, its audit trail and the daemon lock."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeDecorator
+
+# Seconds a writer waits for another process's write transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 30
+# A daemon that has not refreshed its heartbeat for this long is presumed dead.
+DEFAULT_STALE_SECONDS = 120
+LOCK_NAME = "daemon"
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime stored as fixed-width UTC ISO text, so text order is time order."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            # A naive time is ambiguous on the days the clocks change; refuse rather than guess.
+            raise ValueError(f"naive datetime {value.isoformat()}: pass a timezone-aware time")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.fromisoformat(value)
+
+
+metadata = MetaData()
+
+# Named `ledger`, `approvals`, ... never `apscheduler_jobs`: APScheduler owns that table in the same file.
+ledger_table = Table(
+    "ledger", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("item_id", String(300), nullable=False, index=True),
+    Column("channel", String(80), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("campaign", String(120), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("responsibility", String(80), nullable=False, default=""),
+    Column("help", Boolean, nullable=False, default=False),
+    Column("due", UTCDateTime, nullable=False, index=True),
+    Column("state", String(20), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("remote_id", Text),
+    Column("url", Text),
+    Column("last_error", Text),
+    Column("published_at", UTCDateTime),
+    Column("lateness_seconds", Float),
+    Column("dry_run", Boolean, nullable=False, default=False),
+    Column("held_pause_id", Integer, ForeignKey("pauses.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+approvals_table = Table(
+    "approvals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(300), nullable=False, index=True),
+    Column("version", String(40), nullable=False),
+    Column("person", String(80), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("accepted_identifying", Boolean, nullable=False, default=False),
+    # Set when an edit replaces this version: the approval no longer counts.
+    Column("voided_at", UTCDateTime),
+)
+
+events_table = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("kind", String(30), nullable=False),
+    Column("by", String(80), nullable=False),
+    Column("key", String(40)),
+    Column("item_id", String(300)),
+    Column("details", Text, nullable=False, default="{}"),
+)
+
+pauses_table = Table(
+    "pauses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reason", Text, nullable=False),
+    Column("by", String(80), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime),
+    Column("keep_help", Boolean, nullable=False, default=False),
+    Column("ended_at", UTCDateTime),
+    Column("ended_by", String(80)),
+)
+
+channel_health_table = Table(
+    "channel_health", metadata,
+    Column("channel", String(80), primary_key=True),
+    Column("flagged", Boolean, nullable=False, default=False),
+    Column("reason", Text),
+    Column("flagged_at", UTCDateTime),
+    Column("rate_limited_until", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+
+daemon_lock_table = Table(
+    "daemon_lock", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds the daemon lock, and when they last said they were alive."""
+
+    owner: str
+    pid: int
+    host: str
+    acquired_at: datetime
+    heartbeat_at: datetime
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists but belongs to someone else
+    except OSError:
+        return False
+    return True
+
+
+class Store:
+    """The open database: an engine, the tables, and the one-daemon lock."""
+
+    def __init__(self, engine: Engine, *, stale_after: float = DEFAULT_STALE_SECONDS):
+        self.engine = engine
+        self.metadata = metadata
+        self.stale_after = timedelta(seconds=stale_after)
+        # Identity of this process for the lock; attributes so a test can pose as another machine.
+        self.pid = os.getpid()
+        self.host = socket.gethostname()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def acquire_daemon_lock(self, owner: str, now: datetime) -> bool:
+        """Take (or refresh) the one-daemon lock; False while another live daemon holds it."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(daemon_lock_table).where(daemon_lock_table.c.name == LOCK_NAME)
+                .with_for_update()
+            ).mappings().first()
+            values = {"owner": owner, "pid": self.pid, "host": self.host, "heartbeat_at": now}
+            if row is None:
+                conn.execute(daemon_lock_table.insert().values(name=LOCK_NAME, acquired_at=now, **values))
+                return True
+            if self._is_mine(row, owner):
+                conn.execute(daemon_lock_table.update()
+                             .where(daemon_lock_table.c.name == LOCK_NAME)
+                             .values(heartbeat_at=now))
+                return True
+            if not self._abandoned(row, now):
+                return False
+            conn.execute(daemon_lock_table.update()
+                         .where(daemon_lock_table.c.name == LOCK_NAME)
+                         .values(acquired_at=now, **values))
+            return True
+
+    def heartbeat(self, owner: str, now: datetime) -> bool:
+        """Refresh the lock; False means it was lost (taken over) and this daemon must stop publishing."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                daemon_lock_table.update()
+                .where(daemon_lock_table.c.name == LOCK_NAME, daemon_lock_table.c.owner == owner,
+                       daemon_lock_table.c.pid == self.pid, daemon_lock_table.c.host == self.host)
+                .values(heartbeat_at=now))
+            return result.rowcount == 1
+
+    def release_daemon_lock(self, owner: str) -> bool:
+        """Give the lock up if this process holds it; True if it did."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                daemon_lock_table.delete()
+                .where(daemon_lock_table.c.name == LOCK_NAME, daemon_lock_table.c.owner == owner,
+                       daemon_lock_table.c.pid == self.pid, daemon_lock_table.c.host == self.host))
+            return result.rowcount == 1
+
+    def lock_holder(self) -> LockHolder | None:
+        """The current holder of the daemon lock, if any (it may be stale)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(daemon_lock_table)
+                               .where(daemon_lock_table.c.name == LOCK_NAME)).mappings().first()
+        if row is None:
+            return None
+        return LockHolder(row["owner"], row["pid"], row["host"], row["acquired_at"], row["heartbeat_at"])
+
+    def _is_mine(self, row: Any, owner: str) -> bool:
+        return row["owner"] == owner and row["pid"] == self.pid and row["host"] == self.host
+
+    def _abandoned(self, row: Any, now: datetime) -> bool:
+        # Staleness alone is enough: a pid can be reused after a crash, so "alive" is not proof.
+        if now - row["heartbeat_at"] > self.stale_after:
+            return True
+        return row["host"] == self.host and row["pid"] != self.pid and not pid_alive(row["pid"])
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE so two processes never both write."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own implicit transactions would start DEFERRED; we issue BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so a read-then-write transaction (the lock,
+        # a state transition) can't interleave with another process's; WAL readers still proceed.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_store(url: str, *, stale_after: float = DEFAULT_STALE_SECONDS) -> Store:
+    """Open the database at `url`, creating the SQLite file's folder and any missing tables."""
+    path = _sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        _tune_sqlite(engine)
+    else:
+        engine = create_engine(url)
+    metadata.create_all(engine)
+    return Store(engine, stale_after=stale_after)

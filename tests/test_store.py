@@ -1,0 +1,197 @@
+"""The store: tables on a real SQLite file, and the one-daemon lock raced by real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pipeline.store import DEFAULT_STALE_SECONDS, ledger_table, metadata, open_store, pid_alive
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2025, 3, 30, 0, 30, tzinfo=UTC)
+
+# A separate interpreter that opens the store, says "ready", waits for a line, tries the lock,
+# prints the outcome, then stays alive until its stdin closes (or it is killed).
+CHILD = r"""
+import sys
+from datetime import datetime
+from pipeline.store import open_store
+url, owner, now, host = sys.argv[1:5]
+store = open_store(url)
+if host:
+    store.host = host
+print("ready", flush=True)
+sys.stdin.readline()
+won = store.acquire_daemon_lock(owner, datetime.fromisoformat(now))
+print("won" if won else "lost", flush=True)
+sys.stdin.read()
+"""
+
+
+def child(url: str, owner: str, now: datetime, host: str = "") -> subprocess.Popen[str]:
+    """Start a child process that will try the daemon lock when told to."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, url, owner, now.isoformat(), host],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def go(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+
+
+def outcome(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    return proc.stdout.readline().strip()
+
+
+def finish(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL: no cleanup runs, so the lock row is left behind as a crash would leave it."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)  # reaped, so its pid is really gone
+    assert not pid_alive(proc.pid)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'var' / 'deeper' / 'wst.sqlite'}"
+
+
+def test_open_store_creates_folder_tables_and_wal(url: str, tmp_path: Path) -> None:
+    """The folder and every table are created, the journal is WAL, and a reopen keeps the data."""
+    store = open_store(url)
+    path = tmp_path / "var" / "deeper" / "wst.sqlite"
+    assert path.exists()
+    with sqlite3.connect(path) as raw:
+        names = {r[0] for r in raw.execute("select name from sqlite_master where type='table'")}
+        assert raw.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert {"ledger", "approvals", "events", "pauses", "channel_health", "daemon_lock"} <= names
+    # APScheduler creates its own table in the same file; ours must never claim the name.
+    assert "apscheduler_jobs" not in metadata.tables
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("pragma busy_timeout").scalar() >= 1000
+    store.close()
+    open_store(url).close()  # opening again over existing tables is fine
+
+
+def test_times_are_stored_as_utc_text_and_naive_times_refused(url: str, tmp_path: Path) -> None:
+    """A London time is stored as UTC text and read back as the same instant; a naive time is refused."""
+    store = open_store(url)
+    london_summer = timezone(timedelta(hours=1))
+    due = datetime(2025, 6, 1, 10, 0, tzinfo=london_summer)
+    row = dict(key="k", item_id="i", channel="x", version="v", kind="post", campaign="c", title="",
+               responsibility="", help=False, due=due, state="planned", attempts=0, dry_run=False,
+               created_at=NOW, updated_at=NOW)
+    with store.engine.begin() as conn:
+        conn.execute(ledger_table.insert().values(**row))
+    with sqlite3.connect(tmp_path / "var" / "deeper" / "wst.sqlite") as raw:
+        assert raw.execute("select due from ledger").fetchone()[0] == "2025-06-01T09:00:00.000000+00:00"
+    with store.engine.begin() as conn:
+        assert conn.execute(select(ledger_table.c.due)).scalar() == due
+    with pytest.raises(Exception, match="naive"), store.engine.begin() as conn:
+        conn.execute(ledger_table.insert().values(**{**row, "key": "k2", "due": datetime(2025, 6, 1)}))
+    store.close()
+
+
+def test_lock_is_taken_refreshed_and_released(url: str) -> None:
+    """The holder refreshes its own lock; another owner waits; after release the other gets it."""
+    store = open_store(url)
+    assert store.lock_holder() is None
+    assert store.acquire_daemon_lock("daemon-a", NOW)
+    assert store.acquire_daemon_lock("daemon-a", NOW + timedelta(seconds=30))
+    holder = store.lock_holder()
+    assert holder is not None
+    assert (holder.owner, holder.pid) == ("daemon-a", os.getpid())
+    assert holder.acquired_at == NOW and holder.heartbeat_at == NOW + timedelta(seconds=30)
+    assert not store.acquire_daemon_lock("daemon-b", NOW + timedelta(seconds=31))
+    assert not store.release_daemon_lock("daemon-b")
+    assert store.release_daemon_lock("daemon-a")
+    assert store.acquire_daemon_lock("daemon-b", NOW + timedelta(seconds=32))
+    store.close()
+
+
+def test_heartbeat_reports_a_lost_lock(url: str) -> None:
+    """A daemon whose heartbeat went stale is taken over, and its next heartbeat says so."""
+    first = open_store(url)
+    second = open_store(url)
+    second.host = "another-host"  # pose as a daemon elsewhere, so only staleness decides
+    assert first.acquire_daemon_lock("a", NOW)
+    assert first.heartbeat("a", NOW + timedelta(seconds=60))
+    later = NOW + timedelta(seconds=60 + DEFAULT_STALE_SECONDS - 1)
+    assert not second.acquire_daemon_lock("b", later)
+    assert second.acquire_daemon_lock("b", later + timedelta(seconds=2))
+    assert not first.heartbeat("a", later + timedelta(seconds=3))
+    first.close()
+    second.close()
+
+
+def test_two_real_processes_race_and_exactly_one_wins(url: str) -> None:
+    """Four processes try the lock at the same moment; exactly one holds it."""
+    open_store(url).close()
+    procs = [child(url, f"daemon-{i}", NOW) for i in range(4)]
+    try:
+        for proc in procs:
+            go(proc)
+        results = [outcome(proc) for proc in procs]
+    finally:
+        for proc in procs:
+            finish(proc)
+    assert sorted(results) == ["lost", "lost", "lost", "won"]
+
+
+def test_killed_holder_on_this_host_is_taken_over_at_once(url: str) -> None:
+    """SIGKILL the holder: its pid is gone, so the lock is free without waiting for staleness."""
+    proc = child(url, "crashing", NOW)
+    go(proc)
+    assert outcome(proc) == "won"
+    store = open_store(url)
+    assert not store.acquire_daemon_lock("successor", NOW + timedelta(seconds=1))  # still alive
+    kill(proc)
+    assert store.acquire_daemon_lock("successor", NOW + timedelta(seconds=2))
+    holder = store.lock_holder()
+    assert holder is not None and holder.owner == "successor" and holder.pid == os.getpid()
+    store.close()
+
+
+def test_killed_holder_elsewhere_is_taken_over_after_the_stale_time(url: str) -> None:
+    """A killed holder whose pid can't be checked (another host) blocks only until its heartbeat is stale."""
+    proc = child(url, "crashing", NOW, host="another-host")
+    go(proc)
+    assert outcome(proc) == "won"
+    kill(proc)
+    store = open_store(url)
+    assert not store.acquire_daemon_lock("successor", NOW + timedelta(seconds=DEFAULT_STALE_SECONDS))
+    assert store.acquire_daemon_lock("successor", NOW + timedelta(seconds=DEFAULT_STALE_SECONDS + 1))
+    store.close()
+
+
+def test_live_holder_keeps_the_lock_from_another_process(url: str) -> None:
+    """A live daemon in another process keeps the lock; a second process is refused."""
+    holder = child(url, "first", NOW)
+    other = child(url, "second", NOW + timedelta(seconds=5))
+    try:
+        go(holder)
+        assert outcome(holder) == "won"
+        go(other)
+        assert outcome(other) == "lost"
+    finally:
+        finish(holder)
+        finish(other)
