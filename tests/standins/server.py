@@ -61,6 +61,7 @@ class Call:
     query: dict[str, list[str]]
     headers: dict[str, str]          # lower-cased names
     body: bytes
+    raw_query: str = ""              # as sent, for signature checks
 
     @property
     def content_type(self) -> str:
@@ -273,7 +274,7 @@ class StandIn:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         call = Call(h.command, split.path, parse_qs(split.query, keep_blank_values=True),
-                    {k.lower(): v for k, v in h.headers.items()}, body)
+                    {k.lower(): v for k, v in h.headers.items()}, body, split.query)
         with self.lock:
             self.calls.append(call)
         fault = self._take_fault(call)
