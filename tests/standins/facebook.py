@@ -1,0 +1,187 @@
+"""A loopback stand-in for the Facebook Graph API's Page endpoints, answering as Graph does.
+
+Paths carry the version (/v21.0/...); the token may come as the access_token form field or
+query parameter or in an Authorization header; errors are {"error": {message, type, code,
+error_subcode, fbtrace_id}}; usage headers are JSON strings of percentages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from standins.server import Call, Reply, StandIn, http_date
+
+
+def graph_error(status: int, message: str, code: int, subcode: int | None = None,
+                type_: str = "OAuthException", **more: Any) -> Reply:
+    """Graph's error body."""
+    error: dict[str, Any] = {"message": message, "type": type_, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error.update(more)
+    error["fbtrace_id"] = "AbCdEfGhIjKlMnOpQrStUvW"
+    return Reply(status, {"error": error})
+
+
+class FacebookStandIn(StandIn):
+    """One Page's feed and photos on loopback, with Graph's errors and usage headers."""
+
+    name = "facebook"
+    rejects_duplicates = False
+
+    def __init__(self, *, page_id: str = "104857600000001", page_name: str = "WST",
+                 token: str = "EAAB-facebook-page-token-TEST", version: str = "v21.0",
+                 clock: Callable[[], datetime] | None = None):
+        super().__init__(clock)
+        self.page_id, self.page_name, self.token, self.version = page_id, page_name, token, version
+        self.expired = False
+        self.feed: list[dict[str, Any]] = []     # newest last
+        self._ids = itertools.count(122100000000000001)
+        v, page = rf"/{version}", rf"(?P<page>{page_id}|me)"
+        self.route("POST", rf"{v}/{page}/feed", self._post_feed)
+        self.route("POST", rf"{v}/{page}/photos", self._post_photo)
+        self.route("GET", rf"{v}/{page}/feed", self._get_feed)
+        self.route("GET", rf"{v}/{page}", self._get_page)
+
+    # -- the contract suite's knobs ----------------------------------------------------------
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The credential under config.toml's variable name."""
+        return {"WST_FACEBOOK_PAGE_TOKEN": self.token}
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every credential string, which must never appear in a message."""
+        return [self.token]
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        """Each Page post as {"id", "text", "image_alt", "link"}."""
+        with self.lock:
+            return [{"id": p["id"], "text": p["message"], "image_alt": p.get("alt"),
+                     "link": p.get("link")} for p in self.feed]
+
+    @property
+    def create_calls(self) -> list[Call]:
+        """Every attempt to create a post (feed or photo)."""
+        return self.calls_to("POST", rf"/{self.version}/.+/(feed|photos)")
+
+    def rate_limit(self, times: int = 1, code: int = 80001, regain_minutes: int = 15) -> datetime:
+        """The next calls answer a Graph rate limit; returns when the adapter should retry.
+
+        With the Page limit (80001) the X-Business-Use-Case-Usage header says how many minutes
+        until access returns; the other codes carry no time, so an hour is the rule.
+        """
+        now = self.clock().replace(microsecond=0)
+        messages = {4: "Application request limit reached", 17: "User request limit reached",
+                    32: "Page request limit reached", 613: "Calls to this api have exceeded the rate limit.",
+                    80001: "There have been too many calls to this Page account. Wait a bit and try again."}
+        reply = graph_error(400, messages[code], code, is_transient=True)
+        reply.headers["Date"] = http_date(now)
+        if code == 80001:
+            reply.headers["x-business-use-case-usage"] = json.dumps({self.page_id: [{
+                "type": "pages", "call_count": 100, "total_cputime": 12, "total_time": 40,
+                "estimated_time_to_regain_access": regain_minutes}]})
+            reset = now + timedelta(minutes=regain_minutes)
+        else:
+            reply.headers["x-app-usage"] = json.dumps({"call_count": 100, "total_cputime": 10,
+                                                       "total_time": 30})
+            reset = now + timedelta(hours=1)
+        self.answer_next(reply, times)
+        return reset
+
+    def server_error(self, times: int = 1, status: int = 500) -> None:
+        """The next calls answer Graph's temporary error."""
+        self.answer_next(graph_error(status, "An unexpected error has occurred. Please retry your "
+                                     "request later.", 2, is_transient=True), times)
+
+    def expire_token(self) -> None:
+        """The Page token expires: every call from now on is code 190."""
+        self.expired = True
+
+    def delay(self, seconds: float, times: int = 1, land: bool = True) -> None:
+        """Delay the next post creation; `land` says whether the post is made."""
+        rx = f"/{self.version}/"
+        self.delay_next(seconds, times, land,
+                        match=lambda c: c.method == "POST" and c.path.startswith(rx)
+                        and c.path.endswith(("/feed", "/photos")))
+
+    # -- what every answer carries -----------------------------------------------------------
+
+    def authorise(self, call: Call) -> Reply | None:
+        """Graph's answers to a missing, wrong or expired token."""
+        given = call.arg("access_token") or call.field("access_token")
+        scheme, _, value = call.headers.get("authorization", "").partition(" ")
+        if not given and scheme.lower() in {"oauth", "bearer"}:
+            given = value.strip()
+        if not given:
+            return graph_error(400, "An active access token must be used to query information "
+                               "about the current user.", 2500)
+        if given != self.token:
+            return graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if self.expired:
+            when = self.clock().strftime("%A, %d-%b-%y %H:%M:%S PST")
+            return graph_error(400, f"Error validating access token: Session has expired on {when}. "
+                               "The current time is later.", 190, 463)
+        return None
+
+    def decorate(self, call: Call, reply: Reply) -> Reply:
+        """Usage headers on every answer, as Graph sends them."""
+        reply.headers.setdefault("x-app-usage", json.dumps({"call_count": 1, "total_cputime": 1,
+                                                            "total_time": 1}))
+        reply.headers.setdefault("facebook-api-version", self.version)
+        return reply
+
+    def not_found(self, call: Call) -> Reply:
+        """Graph's answer to a path it does not know."""
+        target = call.path.rsplit("/", 1)[-1]
+        return graph_error(400, f"Unsupported {call.method.lower()} request. Object with ID "
+                           f"'{target}' does not exist, cannot be loaded due to missing permissions, "
+                           "or does not support this operation.", 100, 33, type_="GraphMethodException")
+
+    # -- routes ------------------------------------------------------------------------------
+
+    def _new_post(self, message: str, **more: Any) -> dict[str, Any]:
+        post = {"id": f"{self.page_id}_{next(self._ids)}", "message": message,
+                "created_time": self.clock().strftime("%Y-%m-%dT%H:%M:%S+0000"), **more}
+        self.feed.append(post)
+        return post
+
+    def _post_feed(self, call: Call, page: str) -> Reply:
+        if call.content_type not in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            return graph_error(400, "(#100) The parameter message or link is required", 100)
+        message, link = call.field("message", ""), call.field("link", "")
+        if not message and not link:
+            return graph_error(400, "(#100) The parameter message or link is required", 100)
+        post = self._new_post(message or "", **({"link": link} if link else {}))
+        return Reply(200, {"id": post["id"]})
+
+    def _post_photo(self, call: Call, page: str) -> Reply:
+        source, url = call.file("source"), call.field("url")
+        if source is None and not url:
+            return graph_error(400, "(#324) Requires upload file", 324)
+        photo_id = str(next(self._ids))
+        post = self._new_post(call.field("caption", "") or "", alt=call.field("alt_text_custom"),
+                              photo_id=photo_id, image=source.data if source else url)
+        return Reply(200, {"id": photo_id, "post_id": post["id"]})
+
+    def _get_feed(self, call: Call, page: str) -> Reply:
+        fields = (call.arg("fields") or "message,created_time").split(",")
+        limit = min(int(call.arg("limit") or 25), 100)
+        newest_first = list(reversed(self.feed))[:limit]
+        data = [{"id": p["id"], **{f: p[f] for f in fields if f in p and f != "id"}}
+                for p in newest_first]
+        answer: dict[str, Any] = {"data": data}
+        if data:
+            answer["paging"] = {"cursors": {"before": "QVFIUkJFRk9SRQ", "after": "QVFIUkFGVEVS"}}
+        return Reply(200, answer)
+
+    def _get_page(self, call: Call, page: str) -> Reply:
+        fields = (call.arg("fields") or "name,id").split(",")
+        known = {"id": self.page_id, "name": self.page_name}
+        return Reply(200, {f: known[f] for f in fields if f in known} | {"id": self.page_id})
