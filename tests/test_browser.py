@@ -1,0 +1,217 @@
+"""The preview in a real headless browser (Debian's chromium through Selenium) with axe-core.
+
+Needs /usr/bin/chromium, /usr/bin/chromedriver and tests/browser/node_modules/axe-core: run
+`bash tests/browser/install.sh`. Missing pieces skip these tests, or fail them when CI is set.
+Screenshots go to a temporary folder; their paths are printed (pytest -s shows them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from test_preview import BULLETIN_ID, X_ID, build_sample, page_name, sample_items
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+AXE = Path(__file__).parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+INSTALL = ("run `bash tests/browser/install.sh` (as root it installs Debian's chromium and "
+           "chromium-driver with apt-get, then axe-core with npm ci in tests/browser)")
+DESKTOP, MOBILE = 1280, 375
+BLOCKING = ("serious", "critical")
+
+
+def _missing() -> list[str]:
+    missing = []
+    if not CHROMIUM.is_file():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if not CHROMEDRIVER.is_file():
+        missing.append(f"{CHROMEDRIVER} (apt-get install chromium-driver)")
+    if not AXE.is_file():
+        missing.append(f"{AXE} (npm ci in tests/browser)")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("the selenium package (pip install -e '.[dev]')")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def driver():
+    missing = _missing()
+    if missing:
+        message = f"browser tests need {', '.join(missing)}: {INSTALL}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="wst-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-extensions",
+                 "--hide-scrollbars", "--force-device-scale-factor=1",
+                 f"--user-data-dir={profile}", f"--window-size={DESKTOP},900"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
+                               options=options)
+    browser.set_script_timeout(60)
+    browser.set_page_load_timeout(30)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("browser-preview")
+    build_sample(root)
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def _width(driver, width: int, height: int = 900) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def _open(driver, path: Path, width: int = DESKTOP) -> list[dict]:
+    """Load a page at a width; return the console errors it logged."""
+    _width(driver, width)
+    driver.get_log("browser")  # drop anything from before
+    driver.get(path.as_uri())
+    driver.execute_script("return document.readyState")
+    time.sleep(0.2)  # let deferred scripts and frames settle
+    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def _screenshot(driver, path: Path, shots: Path, name: str, width: int) -> Path:
+    """A full-page screenshot of `path` at `width` CSS pixels."""
+    errors = _open(driver, path, width)
+    assert errors == [], f"console errors on {path.name} at {width}px: {errors}"
+    height = driver.execute_script(
+        "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
+    _width(driver, width, min(int(height), 6000))
+    time.sleep(0.1)
+    out = shots / f"{name}-{width}.png"
+    driver.save_screenshot(str(out))
+    print(f"screenshot: {out}")
+    return out
+
+
+def _axe(driver, path: Path) -> list[dict]:
+    """Run axe-core on a loaded page; return the serious and critical violations."""
+    assert _open(driver, path) == []
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {iframes: false, resultTypes: ['violations']})
+           .then(r => done(JSON.stringify(r.violations)))
+           .catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));
+    """)
+    violations = json.loads(result)
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n.get("target") for n in v.get("nodes", [])][:5]}
+            for v in violations if v.get("impact") in BLOCKING]
+
+
+def _item(site: Path, item_id: str) -> Path:
+    return site / "items" / f"{page_name(item_id)}.html"
+
+
+def _email(site: Path) -> Path:
+    return site / "items" / f"{page_name(BULLETIN_ID)}.email.html"
+
+
+def test_index_loads_without_console_errors_and_filters_work(driver, site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    assert _open(driver, site / "index.html") == []
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("What will be published")
+    form = driver.find_element(By.ID, "filters")
+    assert form.is_displayed()  # JavaScript revealed the filters
+    rows = driver.find_elements(By.CSS_SELECTOR, "tr.entry")
+    assert len(rows) == len(sample_items())
+
+    def visible(selector: str) -> int:
+        return sum(1 for e in driver.find_elements(By.CSS_SELECTOR, selector) if e.is_displayed())
+
+    Select(driver.find_element(By.ID, "filter-channel")).select_by_value("x")
+    assert visible("tr.entry") == 1 and visible("li.entry") == 1
+    assert "Showing 1 of 8 items" in driver.find_element(By.ID, "filter-status").text
+    Select(driver.find_element(By.ID, "filter-channel")).select_by_value("")
+    Select(driver.find_element(By.ID, "filter-campaign")).select_by_value("adults-week")
+    assert visible("tr.entry") == 2
+    driver.find_element(By.ID, "filter-problems").click()
+    assert visible("tr.entry") == 1  # the LinkedIn post with the missing image
+    driver.find_element(By.CSS_SELECTOR, "button[type=reset]").click()
+    time.sleep(0.1)
+    assert visible("tr.entry") == len(sample_items())
+
+
+def test_pages_without_javascript_still_show_everything(site):
+    source = (site / "index.html").read_text(encoding="utf-8")
+    # nothing is hidden in the markup except the JS-only filter form and the no-match note
+    assert source.count(" hidden") == 2 and "<noscript>" in source
+
+
+def test_bulletin_page_loads_both_frames_without_console_errors(driver, site):
+    from selenium.webdriver.common.by import By
+
+    page = _item(site, BULLETIN_ID)
+    assert _open(driver, page) == []
+    frames = driver.find_elements(By.TAG_NAME, "iframe")
+    widths = []
+    for frame in frames:
+        driver.switch_to.frame(frame)
+        try:
+            widths.append(driver.execute_script("return window.innerWidth"))
+            assert "Orange Wolverhampton" in driver.find_element(By.TAG_NAME, "body").text
+            images = driver.execute_script(
+                "return [...document.images].map(i => [i.complete, i.naturalWidth])")
+            assert images and all(ok and w > 0 for ok, w in images), images
+        finally:
+            driver.switch_to.default_content()
+    assert widths == [640, 375]  # the email's own viewport: desktop and phone
+    assert driver.get_log("browser") == [] or all(
+        e["level"] != "SEVERE" for e in driver.get_log("browser"))
+
+
+@pytest.mark.parametrize("width", [DESKTOP, MOBILE])
+def test_screenshots_and_no_sideways_scrolling(driver, site, shots, width):
+    pages = {"index": site / "index.html", "post-x": _item(site, X_ID),
+             "post-instagram": _item(site, "orange-wolverhampton/day-1/2026-11-25/instagram"),
+             "bulletin": _item(site, BULLETIN_ID), "email": _email(site)}
+    for name, path in pages.items():
+        shot = _screenshot(driver, path, shots, name, width)
+        assert shot.stat().st_size > 5000
+        _width(driver, width)
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at {width}px"
+
+
+@pytest.mark.parametrize("which", ["index", "post", "manual-post", "bulletin-page", "email"])
+def test_axe_finds_no_serious_or_critical_violations(driver, site, which):
+    path = {"index": site / "index.html", "post": _item(site, X_ID),
+            "manual-post": _item(site, "orange-wolverhampton/help/2026-12-01/whatsapp"),
+            "bulletin-page": _item(site, BULLETIN_ID), "email": _email(site)}[which]
+    violations = _axe(driver, path)
+    assert violations == [], json.dumps(violations, indent=2)
