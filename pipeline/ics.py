@@ -40,22 +40,33 @@ def build_ics(project: Project, plan: Plan, stamp: datetime) -> bytes:
         else:
             ev.add("status", "CONFIRMED")
         cal.add_component(ev)
+    # a live window reaches up to 90 days either side of its occurrence (the campaign limits)
+    reach = timedelta(days=90)
     for campaign in project.campaigns.values():
-        event = project.events.get(campaign.events[0])
-        if event is None:
-            continue
-        for occ in occurrences(event, plan.start, plan.end):
-            win = windows(campaign, occ)
-            ev = Event()
-            ev.add("uid", f"window/{campaign.id}/{occ.key}@{_DOMAIN}")
-            ev.add("dtstamp", stamp)
-            ev.add("dtstart", win.live_from)
-            ev.add("dtend", win.live_to + timedelta(days=1))
-            ev.add("summary", f"Campaign live: {campaign.title}"
-                              f"{' (provisional dates)' if occ.provisional else ''}")
-            ev.add("description", f"Preparation from {win.prepare_from:%d %B %Y}. "
-                                  f"{event.title}: {occ.start:%d %B} to {occ.end:%d %B %Y}.")
-            ev.add("transp", "TRANSPARENT")
-            ev.add("categories", [campaign.id, "campaign-window"])
-            cal.add_component(ev)
+        # posts may be timed from any of the campaign's events, so show a window for each
+        for event_id in campaign.events:
+            event = project.events.get(event_id)
+            if event is None:
+                continue
+            for occ in occurrences(event, plan.start - reach, plan.end + reach):
+                win = windows(campaign, occ)
+                if win.live_to < plan.start or win.live_from > plan.end:
+                    continue
+                cal.add_component(_window_event(campaign, event, occ, win, stamp))
     return cal.to_ical()
+
+
+def _window_event(campaign, event, occ, win, stamp: datetime) -> Event:
+    """An all-day event for one live window of a campaign."""
+    ev = Event()
+    ev.add("uid", f"window/{campaign.id}/{occ.key}@{_DOMAIN}")
+    ev.add("dtstamp", stamp)
+    ev.add("dtstart", win.live_from)
+    ev.add("dtend", win.live_to + timedelta(days=1))
+    ev.add("summary", f"Campaign live: {campaign.title}"
+                      f"{' (provisional dates)' if occ.provisional else ''}")
+    ev.add("description", f"Preparation from {win.prepare_from:%d %B %Y}. "
+                          f"{event.title}: {occ.start:%d %B} to {occ.end:%d %B %Y}.")
+    ev.add("transp", "TRANSPARENT")
+    ev.add("categories", [campaign.id, "campaign-window"])
+    return ev

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.calendar import Blackout, occurrences, send_day_in, windows
 from pipeline.problems import WARNING, Problem
-from pipeline.project import CampaignPost, Project
+from pipeline.project import CampaignPost, Located, Project
 from pipeline.timing import LocalTime, parse_when, resolve_local
 
 PLANNED, HELD, PROVISIONAL = "planned", "held", "provisional"
@@ -98,16 +98,20 @@ def make_plan(project: Project, start: date, end: date, *, campaign: str | None 
     tz = config.tz
     enabled = config.enabled_channels()
     holds = _Holds(project.blackouts, project.political_terms)
-    notes: dict[tuple[date, time], Problem] = {}
+    notes: dict[tuple[date, time, str, int], Problem] = {}
     times: dict[tuple[date, time], LocalTime] = {}
 
-    def due_at(day: date, at: time) -> datetime:
+    def due_at(day: date, at: time, where: Located | None = None,
+               sub: tuple[str, ...] = ()) -> datetime:
         key = (day, at)
         found = times.get(key)
         if found is None:
             found = times[key] = resolve_local(day, at, tz)
-            if found.note:
-                notes[key] = Problem(config.source.display, None, WARNING, found.note, "clock")
+        if found.note:
+            # name the file and line that asked for the time, once per place that asked
+            note = (where.problem(found.note, sub, WARNING, "clock") if where is not None
+                    else Problem(config.source.display, None, WARNING, found.note, "clock"))
+            notes.setdefault((day, at, note.path, note.line or 0), note)
         return found.due
 
     items: list[Item] = []
@@ -145,7 +149,7 @@ def _post_items(project: Project, cp: CampaignPost, start: date, end: date, enab
             if day < start or day > end or day in seen_days or not win.contains(day):
                 continue
             seen_days.add(day)
-            due = due_at(day, when.at)
+            due = due_at(day, when.at, cp.at, ("when",))
             for name in targets:
                 text = post_text(post, name)
                 status, note = PLANNED, ""
@@ -187,7 +191,7 @@ def _bulletin_items(project: Project, start: date, end: date, enabled, channel, 
             else:
                 title = f"{send:%B %Y} e-bulletin: {theme or 'no theme'} (no content file yet)"
                 payload = {"missing": key}
-            due = due_at(send, cadence.at)
+            due = due_at(send, cadence.at, project.where.get("cadence"), ("send_time",))
             for name in cadence.channels:
                 if name not in enabled or channel not in (None, name):
                     continue

@@ -206,15 +206,20 @@ def _load_posts(project: Project, path: Path, root: Path) -> None:
         return
     campaign = parsed.campaign or path.stem
     project.where[f"posts:{campaign}"] = Located(source, ("campaign",))
-    seen: dict[str, int] = {}
     for i, post in enumerate(parsed.post):
         here = Located(source, ("post", i))
-        if post.id in seen:
+        # ids are unique per campaign, across every file that writes posts for it
+        key = f"post:{campaign}/{post.id}"
+        if key in project.where:
+            first = project.where[key]
+            line = first.source.line_of(first.loc)
+            place = (f"line {line}" if first.source is source
+                     else f"{first.source.display}:{line}")
             project.problems.append(here.problem(
-                f"duplicate post id '{post.id}' in campaign '{campaign}' (first at line "
-                f"{source.line_of(('post', seen[post.id]))}); give each post its own id", ("id",)))
+                f"duplicate post id '{post.id}' in campaign '{campaign}' (first at "
+                f"{place}); give each post its own id", ("id",)))
             continue
-        seen[post.id] = i
+        project.where[key] = here
         digest = ""
         if post.image:
             image = root / post.image
