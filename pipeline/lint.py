@@ -1,0 +1,452 @@
+"""The one content rule set: used by `wst check`, the preview and the publish gate.
+
+Every rule returns Findings whose message names the item, the evidence and the fix. Errors block
+publication; warnings are shown; identifying-detail warnings need a named person to accept them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pipeline.readability import reading_age, scoring_text, sentences, words
+from renderers.model import BulletinInput, Contacts, Finding, RenderedPost
+from renderers.text import find_emoji, find_hashtags, find_urls, full_url
+
+ERROR = "error"
+WARNING = "warning"
+
+HASHTAGS_MAX = 2
+LINKS_MAX = 1
+EMOJI_MAX = 3
+INSTAGRAM_HASHTAGS_MAX = 30
+
+# National helplines that may appear beside the official numbers (digits only).
+NATIONAL_NUMBERS = {
+    "08001111": "Childline",
+    "116123": "Samaritans",
+    "08082000247": "National Domestic Abuse Helpline",
+    "08000121700": "Modern Slavery Helpline",
+    "999": "emergency", "111": "NHS 111", "101": "police non-emergency",
+}
+AREA_CODE = "01902"  # Wolverhampton: any number here must be an official one
+
+
+@dataclass(frozen=True, slots=True)
+class LintContext:
+    """What the rules check against: the official contacts and the [checks] settings."""
+
+    contacts: Contacts
+    reading_age_max: int = 9
+    sentence_words_max: int = 25
+    allowed_names: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings) -> LintContext:
+        """Build from config's Settings ([official] and [checks])."""
+        o, c = settings.official, settings.checks
+        return cls(Contacts(o.child_mash, o.adult_mash, o.out_of_hours, o.emergency, o.website),
+                   c.reading_age_max, c.sentence_words_max, tuple(c.allowed_names))
+
+
+def _finding(code: str, severity: str, item: str, message: str, evidence: str = "",
+             needs_acceptance: bool = False) -> Finding:
+    return Finding(code, severity, f"{item}: {message}", evidence, needs_acceptance)
+
+
+def _quote(text: str, words_shown: int = 8) -> str:
+    parts = text.split()
+    return " ".join(parts[:words_shown]) + (" …" if len(parts) > words_shown else "")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, transpositions."""
+    # Transpositions count 1, so "gaur" for "guar" and 01902 552999 -> 01902 559299 are one slip.
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+# --- post-level rules -------------------------------------------------------------------------------
+
+def check_length(rendered: RenderedPost, item: str) -> list[Finding]:
+    """length: over the platform's limit (and Bluesky's byte limit)."""
+    out = []
+    if rendered.length > rendered.limit:
+        over = rendered.length - rendered.limit
+        out.append(_finding("length", ERROR, item,
+            f"{rendered.platform} text is {rendered.length} {rendered.unit}, over the limit of "
+            f"{rendered.limit}; cut {over} {rendered.unit} (the link is included)",
+            f"{rendered.length}/{rendered.limit}"))
+    if rendered.byte_limit and rendered.byte_length > rendered.byte_limit:
+        out.append(_finding("length", ERROR, item,
+            f"{rendered.platform} text is {rendered.byte_length} UTF-8 bytes, over the limit of "
+            f"{rendered.byte_limit}; shorten it", f"{rendered.byte_length}/{rendered.byte_limit} bytes"))
+    return out
+
+
+def check_instagram(rendered: RenderedPost, item: str) -> list[Finding]:
+    """instagram-hashtags (more than 30) and instagram-image (no image)."""
+    if rendered.platform != "instagram":
+        return []
+    out = []
+    count = rendered.extra.get("hashtag_count", len(rendered.hashtags))
+    if count > INSTAGRAM_HASHTAGS_MAX:
+        out.append(_finding("instagram-hashtags", ERROR, item,
+            f"{count} hashtags; Instagram allows at most {INSTAGRAM_HASHTAGS_MAX}: remove "
+            f"{count - INSTAGRAM_HASHTAGS_MAX}", str(count)))
+    if not rendered.image:
+        out.append(_finding("instagram-image", ERROR, item,
+            "an Instagram post needs an image; add `image` (and its `alt`) or drop this channel"))
+    return out
+
+
+_IMAGE_OF = re.compile(r"^\s*(?:an?\s+)?(?:image|picture|photo|photograph)\s+of\b", re.IGNORECASE)
+
+
+def check_image(image: str, alt: str, item: str) -> list[Finding]:
+    """alt-missing (image without alt text) and alt-image-of (alt starting "image of" etc.)."""
+    if not image:
+        return []
+    if not alt.strip():
+        return [_finding("alt-missing", ERROR, item,
+            f"image '{image}' has no alt text; describe what it shows, including any words in it",
+            image)]
+    m = _IMAGE_OF.match(alt)
+    if m:
+        return [_finding("alt-image-of", ERROR, item,
+            f"alt text starts '{m.group(0).strip()}': screen readers already say it is an image; "
+            f"start with what it shows", _quote(alt))]
+    return []
+
+
+# --- text rules ----------------------------------------------------------------------------------
+
+# A UK number: 0 or +44 then 6 to 11 more digits with single spaces or hyphens between groups;
+# generous on length so a missing or extra digit is still caught.
+_PHONE = re.compile(r"(?<![\d+])(?:\+44\s?(?:\(0\)\s?)?|0)(?:\d[ \-]?){6,11}(?<=\d)(?!\d)")
+
+
+def _digits(number: str) -> str:
+    d = re.sub(r"\D", "", number)
+    return "0" + d[2:] if number.strip().startswith("+44") else d
+
+
+def check_numbers(text: str, contacts: Contacts, item: str) -> list[Finding]:
+    """official-number: a 01902 number, or one a slip away from an official one, that is not official."""
+    official = {_digits(n): n for n in (contacts.child_mash, contacts.adult_mash, contacts.out_of_hours)
+                if n}
+    out = []
+    for m in _PHONE.finditer(text):
+        written, digits = m.group(0).strip(), _digits(m.group(0))
+        if digits in official or digits in NATIONAL_NUMBERS:
+            continue  # spaces and hyphens are not errors
+        closest = min(official, key=lambda o: edit_distance(digits, o), default=None)
+        if closest is None:
+            continue
+        if digits.startswith(AREA_CODE) or edit_distance(digits, closest) <= 2:
+            out.append(_finding("official-number", ERROR, item,
+                f"'{written}' is not an official number; did you mean {official[closest]}? "
+                f"(official: child MASH {contacts.child_mash}, adult MASH {contacts.adult_mash}, "
+                f"out of hours {contacts.out_of_hours})", written))
+    return out
+
+
+def _host(url: str) -> str:
+    host = full_url(url).split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def check_website(text: str, contacts: Contacts, item: str) -> list[Finding]:
+    """official-website: a host a few letters away from the official one (a misspelling)."""
+    right = _host(contacts.website)
+    out = []
+    for u in find_urls(text):
+        host = _host(u.text)
+        if host == right or host.endswith("." + right):
+            continue
+        # Compare the registrable part with the official host; 1 to 3 slips is a typo, more is
+        # another site (wolverhampton.gov.uk is 12 edits away).
+        if 0 < edit_distance(host, right) <= 3:
+            out.append(_finding("official-website", ERROR, item,
+                f"'{u.text}' looks like a misspelling of the official website; write "
+                f"{contacts.website}", u.text))
+    return out
+
+
+def check_reading(text: str, ctx: LintContext, item: str) -> list[Finding]:
+    """reading-age (with the figure) and long-sentence (quoting its start)."""
+    out = []
+    r = reading_age(text)
+    if r.words and r.reading_age > ctx.reading_age_max:
+        noisy = "; one sentence makes the score rough" if r.sentences == 1 else ""
+        out.append(_finding("reading-age", WARNING, item,
+            f"{r.describe()} is above {ctx.reading_age_max} (Flesch–Kincaid grade + 5){noisy}; "
+            f"use shorter words and sentences", f"{r.reading_age:.1f}"))
+    for s in sentences(scoring_text(text)):
+        n = len(words(s))
+        if n > ctx.sentence_words_max:
+            out.append(_finding("long-sentence", WARNING, item,
+                f"a sentence of {n} words (over {ctx.sentence_words_max}): '{_quote(s)}'; split it",
+                _quote(s)))
+    return out
+
+
+def check_hashtags(tags: Iterable[str], item: str) -> list[Finding]:
+    """hashtags: more than two, or a tag that is not CamelCase (#SaferInternetDay)."""
+    tags = list(tags)
+    out = []
+    if len(tags) > HASHTAGS_MAX:
+        out.append(_finding("hashtags", WARNING, item,
+            f"{len(tags)} hashtags ({' '.join(tags)}); use at most {HASHTAGS_MAX}, at the end",
+            " ".join(tags)))
+    for tag in tags:
+        word = tag.lstrip("#")
+        # CamelCase starts with a capital or a digit; short lower-case tags (#wst) are let be.
+        if not (word[:1].isupper() or word[:1].isdigit()) and len(word) > 4:
+            out.append(_finding("hashtags", WARNING, item,
+                f"{tag} is not CamelCase; capitalise each word (e.g. #SaferInternetDay) so screen "
+                f"readers say the words", tag))
+    return out
+
+
+def check_links(text: str, item: str) -> list[Finding]:
+    """links: more than one link in a post."""
+    urls = find_urls(text)
+    if len(urls) <= LINKS_MAX:
+        return []
+    return [_finding("links", WARNING, item,
+        f"{len(urls)} links ({', '.join(u.text for u in urls)}); keep one link per post",
+        ", ".join(u.text for u in urls))]
+
+
+def check_emoji(text: str, item: str) -> list[Finding]:
+    """emoji: more than three, or one used twice."""
+    found = [e.text.replace("\ufe0f", "") for e in find_emoji(text)]
+    out = []
+    if len(found) > EMOJI_MAX:
+        out.append(_finding("emoji", WARNING, item,
+            f"{len(found)} emoji ({''.join(found)}); use no more than {EMOJI_MAX}", "".join(found)))
+    repeated = [e for e, n in Counter(found).items() if n > 1]
+    if repeated:
+        out.append(_finding("emoji", WARNING, item,
+            f"emoji repeated: {''.join(repeated)}; use each at most once", "".join(repeated)))
+    return out
+
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+_DAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday)?"
+_DASH = r"\s*[-–—]\s*"
+_ORD = r"(?:st|nd|rd|th)?"
+_RANGES = re.compile("|".join((
+    rf"\b\d{{1,2}}{_ORD}(?:\s+{_MONTH})?{_DASH}\d{{1,2}}{_ORD}\s+{_MONTH}\b",   # 9-15 February
+    rf"\b{_MONTH}\s+\d{{1,2}}{_ORD}{_DASH}\d{{1,2}}{_ORD}\b",                    # February 9-15
+    rf"\b{_MONTH}{_DASH}{_MONTH}\b",                                             # June-July
+    rf"\b{_DAY}{_DASH}{_DAY}\b",                                                 # Mon-Fri
+    r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)?\s*[-–—]\s*\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)\b",  # 9am-5pm
+    r"\b(?:19|20)\d\d\s*[-–—]\s*(?:19|20)?\d\d\b",                               # 2025-26
+)))
+
+
+_DASH_RE = re.compile(_DASH)
+
+
+def check_dash_ranges(text: str, item: str) -> list[Finding]:
+    """dash-range: a date, day, time or year range written with a dash."""
+    return [_finding("dash-range", WARNING, item,
+        f"'{m.group(0)}' uses a dash for a range; write '{_DASH_RE.sub(' to ', m.group(0))}'",
+        m.group(0)) for m in _RANGES.finditer(text)]
+
+
+# --- identifying details ------------------------------------------------------------------------
+
+# Capitalised words that are not people's names in safeguarding copy: organisations, services,
+# campaigns, days and months. A run of capitalised words containing one is not flagged.
+_KNOWN_WORDS_TEXT = """
+a an the and of for in on at to by with from our your their this that these those every all any
+each no not if when where what who how why is are be call contact visit find get help report
+safeguarding together partnership partnerships board council city police service services nhs
+trust foundation hub mash multi agency team group network alliance forum charity society
+association centre center helpline line lines hospital healthcare health care university college
+school academy project programme campaign week day month awareness national international world
+united nations kingdom uk government executive committee unit office officer lead leads designated
+practitioner practitioners family families children child young people person adult adults
+carers carer early think neglect domestic abuse violence exploitation county criminal sexual
+modern slavery trafficking mental wellbeing safer internet online safety bullying anti hate crime
+loneliness elder memory suicide prevention honour orange white ribbon elimination women girls men
+boys against stop black country west midlands ambulance fire rescue street road lane avenue park
+square court church mosque temple gurdwara library station town hall house voluntary sector
+community communities local authority practice review reviews learning training event events
+conference annual summer winter spring autumn christmas easter eid diwali ramadan vaisakhi new
+year monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december royal west east north south central primary
+secondary high infant junior nursery academies colleges schools concern concerns worried
+safeguarding's children's adults' people's women's men's week's day's annual report
+"""
+_KNOWN_WORDS = frozenset(_KNOWN_WORDS_TEXT.split())
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "cllr", "councillor"})
+# Organisations of WST's calendar whose names contain personal-looking words.
+_KNOWN_NAMES = ("Ann Craft Trust", "Karma Nirvana", "Clouds End", "Marmalade Trust", "Place2Be",
+                "Stop Hate UK", "White Ribbon", "Carers UK", "NWG Network", "Mental Health Foundation")
+_CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][a-z]+(?:['’]s)?(?:[-][A-Z][a-z]+)?"
+                      r"(?:\s+[A-Z][a-z]+(?:['’]s)?(?:[-][A-Z][a-z]+)?)+")
+_POSTCODE = re.compile(r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b")
+_SCHOOL = re.compile(r"((?:[A-Z][\w'’.&-]*\s+){1,5})(School|Academy|College)\b")
+_SCHOOL_LEADS = frozenset({"the", "our", "your", "a", "any", "every", "each", "local", "this",
+                           "their", "all", "at", "in", "primary", "secondary", "high", "junior",
+                           "infant", "nursery", "school", "schools"})
+_AGE = re.compile(r"\b(?:(?P<who>\w+)\s+)?(?:(?P<n>\d{1,2})[- ]years?[- ]old(?P<pl>s)?\b|"
+                  r"aged\s+(?P<n2>\d{1,2})\b(?!\s*(?:to|-|–|and|or|\+|plus)\s*\d))")
+_PLACE = re.compile(r"\b(?:from|in|at|near|of|living in|lives in)\s+(?:the\s+)?"
+                    r"([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+_NOT_PLACES = frozenset({"year", "years", "school", "college", "care", "january", "february", "march",
+                         "april", "may", "june", "july", "august", "september", "october",
+                         "november", "december", "court", "hospital"})
+_PLURAL_GROUPS = frozenset({"children", "people", "pupils", "students", "adults", "those",
+                            "anyone", "everyone", "girls", "boys", "women", "men", "learners"})
+
+
+def _allowed(name: str, allowed: Iterable[str]) -> bool:
+    low = name.lower()
+    return any(low == a.lower() or a.lower() in low for a in allowed)
+
+
+def check_identifying(text: str, ctx: LintContext, item: str) -> list[Finding]:
+    """identifying: possible names, postcodes, school names, or an age with a place."""
+    allowed = (*ctx.allowed_names, *_KNOWN_NAMES)
+    out: list[Finding] = []
+
+    def flag(what: str, evidence: str, fix: str) -> None:
+        out.append(_finding("identifying", WARNING, item,
+            f"possible identifying detail ({what}): '{evidence}'; {fix}", evidence,
+            needs_acceptance=True))
+
+    clean = scoring_text(text)
+    for sentence in sentences(clean):
+        first = re.match(r"\W*\w+", sentence)
+        start = first.end() if first else 0
+        for m in _CAP_RUN.finditer(sentence):
+            run = m.group(0).split()
+            if m.start() < start:
+                run = run[1:]  # a sentence's first word is capitalised anyway
+            if len(run) < 2 and not (m.start() < start and m.group(0).split()[0].lower() in _TITLES):
+                continue
+            name = " ".join(run)
+            lowered = [re.sub(r"['’]s$", "", w).lower() for w in run]
+            if _allowed(name, allowed) or any(w in _KNOWN_WORDS for w in lowered[1:]) \
+                    or all(w in _KNOWN_WORDS for w in lowered):
+                continue
+            if lowered[0] in _KNOWN_WORDS and lowered[0] not in _TITLES and len(run) == 2:
+                continue
+            flag("a personal name?", name,
+                 "remove it, or use a pseudonym the family or the published report uses, "
+                 "or add it to [checks] allowed_names if it is a place or organisation")
+    for m in _POSTCODE.finditer(clean):
+        flag("a postcode", m.group(0), "remove the postcode; name the area at most")
+    for m in _SCHOOL.finditer(clean):
+        lead = [w for w in m.group(1).split() if w.lower() not in _SCHOOL_LEADS]
+        if not lead:
+            continue
+        name = " ".join(m.group(0).split())
+        # A place on the allow-list does not make its school allowed: only the full name does.
+        if not any(a.lower() in (name.lower(), " ".join([*lead, m.group(2)]).lower())
+                   for a in ctx.allowed_names):
+            flag("a school name", name, "do not name a child's school")
+    for sentence in sentences(clean):
+        for m in _AGE.finditer(sentence):
+            if m.group("pl") or (m.group("who") or "").lower() in _PLURAL_GROUPS:
+                continue  # "children aged 11", "14-year-olds": a group, not a person
+            for p in _PLACE.finditer(sentence):
+                if p.group(1).split()[0].lower() in _NOT_PLACES:
+                    continue
+                flag("an age with a place", f"{m.group(0).strip()} … {p.group(0)}",
+                     "give the age or the place, not both (jigsaw identification)")
+                break
+    return out
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+def lint_text_block(text: str, ctx: LintContext, item: str, *, social: bool = False) -> list[Finding]:
+    """The text rules on one block of copy (a post's text, a subject, a story's title or body)."""
+    out = [*check_numbers(text, ctx.contacts, item), *check_website(text, ctx.contacts, item),
+           *check_reading(text, ctx, item), *check_emoji(text, item), *check_dash_ranges(text, item),
+           *check_identifying(text, ctx, item)]
+    if social:
+        out += check_hashtags((t.text for t in find_hashtags(text)), item)
+        out += check_links(text, item)
+    return out
+
+
+def lint_post(rendered: RenderedPost, ctx: LintContext, item: str) -> list[Finding]:
+    """Every rule on one rendered post; errors block publication."""
+    return [*check_length(rendered, item), *check_instagram(rendered, item),
+            *check_image(rendered.image, rendered.alt, item),
+            *lint_text_block(rendered.text, ctx, item, social=True)]
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
+_VAGUE_LINK_TEXT = frozenset({"click here", "here", "read more", "more", "link", "this link",
+                              "find out more", "click", "this"})
+
+
+def markdown_to_text(md: str) -> str:
+    """Markdown reduced to the words a reader reads (link text kept, markup dropped)."""
+    text = _MD_LINK.sub(lambda m: m.group(1), md)
+    text = re.sub(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?)", "", text, flags=re.MULTILINE)
+    return re.sub(r"(\*\*|__|\*|_|`)", "", text)
+
+
+def check_link_text(link: str, link_text: str, item: str) -> list[Finding]:
+    """link-text: a link whose text does not say where it goes ("click here")."""
+    if link and link_text.strip().lower().strip(".!: ") in _VAGUE_LINK_TEXT:
+        return [_finding("link-text", WARNING, item,
+            f"link text '{link_text}' does not say where it goes; describe the page "
+            f"(e.g. 'Report a concern about a child')", link_text)]
+    return []
+
+
+def lint_bulletin(bulletin: BulletinInput, ctx: LintContext, item: str) -> list[Finding]:
+    """Every rule on a bulletin: subject, preheader, intro and each story's text, links and image."""
+    out: list[Finding] = []
+    if not bulletin.subject.strip():
+        out.append(_finding("subject-missing", ERROR, item, "the bulletin has no subject; add one"))
+    if not bulletin.preheader.strip():
+        out.append(_finding("preheader-missing", WARNING, item,
+            "no preheader; add one sentence that previews the bulletin in the inbox"))
+    out += lint_text_block(bulletin.subject, ctx, f"{item} subject")
+    out += lint_text_block(bulletin.preheader, ctx, f"{item} preheader")
+    if bulletin.intro:
+        out += lint_text_block(markdown_to_text(bulletin.intro), ctx, f"{item} intro")
+        out += _markdown_links(bulletin.intro, ctx, f"{item} intro")
+    for i, story in enumerate(bulletin.stories, 1):
+        where = f"{item} story {i} '{_quote(story.title, 6)}'"
+        out += lint_text_block(story.title, ctx, f"{where} title")
+        out += lint_text_block(markdown_to_text(story.body), ctx, where)
+        out += _markdown_links(story.body, ctx, where)
+        out += check_link_text(story.link, story.link_text, where)
+        out += check_website(story.link, ctx.contacts, where)
+        out += check_image(story.image, story.alt, where)
+    return out
+
+
+def _markdown_links(md: str, ctx: LintContext, item: str) -> list[Finding]:
+    out = []
+    for m in _MD_LINK.finditer(md):
+        if m.group(0).startswith("!"):
+            out += check_image(m.group(2), m.group(1), item)  # ![alt](src)
+        else:
+            out += check_link_text(m.group(2), m.group(1), item)
+            out += check_website(m.group(2), ctx.contacts, item)
+    return out

@@ -1,0 +1,139 @@
+"""Social posts rendered per platform: final text, length counted the platform's way, facets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import regex
+from twitter_text import parse_tweet
+
+from renderers.model import Facet, PostInput, RenderedPost
+from renderers.text import add_utm, find_hashtags, find_urls, full_url
+
+X_LIMIT = 280
+BLUESKY_GRAPHEMES = 300
+BLUESKY_BYTES = 3000
+MASTODON_LIMIT = 500
+MASTODON_URL_LENGTH = 23  # Mastodon counts every link as 23 characters, whatever its length
+FACEBOOK_LIMIT = 63206
+INSTAGRAM_LIMIT = 2200
+INSTAGRAM_HASHTAGS = 30
+LINKEDIN_LIMIT = 3000
+MANUAL_LIMIT = 65536  # WhatsApp's message limit
+
+_GRAPHEME = regex.compile(r"\X")
+# Mastodon counts a remote mention @user@instance as just @user.
+_MENTION = regex.compile(r"(?<![\w@])@(\w+)@[\w.-]+\w")
+
+
+def compose(p: PostInput, *, own_hosts: tuple[str, ...]) -> tuple[str, str]:
+    """The final text and link: p.text, then the UTM-tagged link on its own line."""
+    text = p.text.rstrip()
+    if not p.link:
+        return text, ""
+    link = add_utm(p.link.strip(), source=p.channel, medium="social", campaign=p.campaign,
+                   own_hosts=own_hosts)
+    return (f"{text}\n{link}" if text else link), link
+
+
+def graphemes(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters), as Bluesky and Mastodon count them."""
+    return len(_GRAPHEME.findall(text))
+
+
+def utf8_offset(text: str, index: int) -> int:
+    """The UTF-8 byte offset of code-point `index` in `text`."""
+    return len(text[:index].encode("utf-8"))
+
+
+def hashtags(text: str) -> tuple[str, ...]:
+    """Hashtags in order, with '#'."""
+    return tuple(s.text for s in find_hashtags(text))
+
+
+def bluesky_facets(text: str) -> tuple[Facet, ...]:
+    """Link and tag facets at UTF-8 byte offsets (end exclusive), in text order."""
+    facets = [Facet(utf8_offset(text, u.start), utf8_offset(text, u.end), "link", full_url(u.text))
+              for u in find_urls(text)]
+    facets += [Facet(utf8_offset(text, t.start), utf8_offset(text, t.end), "tag", t.text[1:])
+               for t in find_hashtags(text)]
+    return tuple(sorted(facets, key=lambda f: f.byte_start))
+
+
+def mastodon_length(text: str) -> int:
+    """Length as Mastodon counts it: graphemes, every http(s) link 23, remote mentions as @user."""
+    # Mastodon only treats links with a scheme as links (bare domains count letter by letter).
+    out, last = [], 0
+    for u in find_urls(text, without_protocol=False):
+        out.append(text[last:u.start])
+        out.append("x" * MASTODON_URL_LENGTH)
+        last = u.end
+    out.append(text[last:])
+    return graphemes(_MENTION.sub(r"@\1", "".join(out)))
+
+
+def _base(p: PostInput, text: str, link: str, **kw) -> RenderedPost:
+    return RenderedPost(platform=p.platform, channel=p.channel, text=text, link=link,
+                        image=p.image, alt=p.alt, byte_length=len(text.encode("utf-8")),
+                        hashtags=hashtags(text), **kw)
+
+
+def render_x(p: PostInput, text: str, link: str) -> RenderedPost:
+    """X: 280 weighted characters as twitter-text counts them (URL 23, CJK and emoji 2)."""
+    return _base(p, text, link, length=parse_tweet(text).weightedLength, limit=X_LIMIT,
+                 unit="weighted characters")
+
+
+def render_bluesky(p: PostInput, text: str, link: str) -> RenderedPost:
+    """Bluesky: 300 graphemes and 3,000 UTF-8 bytes; links and tags live only through facets."""
+    return _base(p, text, link, length=graphemes(text), limit=BLUESKY_GRAPHEMES, unit="graphemes",
+                 byte_limit=BLUESKY_BYTES, facets=bluesky_facets(text))
+
+
+def render_mastodon(p: PostInput, text: str, link: str) -> RenderedPost:
+    """Mastodon: 500 characters unless the instance says otherwise; every link counts 23."""
+    return _base(p, text, link, length=mastodon_length(text), limit=p.max_characters or MASTODON_LIMIT,
+                 unit="characters")
+
+
+def render_facebook(p: PostInput, text: str, link: str) -> RenderedPost:
+    """Facebook: 63,206 characters."""
+    return _base(p, text, link, length=len(text), limit=FACEBOOK_LIMIT, unit="characters")
+
+
+def render_instagram(p: PostInput, text: str, link: str) -> RenderedPost:
+    """Instagram: 2,200 characters and at most 30 hashtags (links in captions are not clickable)."""
+    count = len(find_hashtags(text))
+    return _base(p, text, link, length=len(text), limit=INSTAGRAM_LIMIT, unit="characters",
+                 extra={"hashtag_count": count, "hashtag_limit": INSTAGRAM_HASHTAGS})
+
+
+def render_linkedin(p: PostInput, text: str, link: str) -> RenderedPost:
+    """LinkedIn: 3,000 characters."""
+    return _base(p, text, link, length=len(text), limit=LINKEDIN_LIMIT, unit="characters")
+
+
+def render_manual(p: PostInput, text: str, link: str) -> RenderedPost:
+    """Copy for a person to paste (WhatsApp channel): plain text, 65,536 characters."""
+    return _base(p, text, link, length=len(text), limit=MANUAL_LIMIT, unit="characters")
+
+
+RENDERERS: dict[str, Callable[[PostInput, str, str], RenderedPost]] = {
+    "x": render_x,
+    "bluesky": render_bluesky,
+    "mastodon": render_mastodon,
+    "facebook": render_facebook,
+    "instagram": render_instagram,
+    "linkedin": render_linkedin,
+    "manual": render_manual,
+}
+
+
+def render_post(p: PostInput, *, own_hosts: tuple[str, ...]) -> RenderedPost:
+    """Render one post for its platform; ValueError for a platform without a social renderer."""
+    renderer = RENDERERS.get(p.platform)
+    if renderer is None:
+        raise ValueError(f"no social renderer for platform '{p.platform}' "
+                         f"(known: {', '.join(sorted(RENDERERS))})")
+    text, link = compose(p, own_hosts=own_hosts)
+    return renderer(p, text, link)
