@@ -136,9 +136,8 @@ class BlueskyAdapter(ChannelAdapter):
 
     def _login(self) -> None:
         """createSession with the app password (rate-limited by the server: done rarely)."""
-        identifier = self.settings.secret("username", self.environ) or self.settings.handle
-        if not identifier:
-            identifier = self.secret("username")  # raises AuthExpired naming the variable
+        # Both are read before any call, so a missing one names its variable and sends nothing.
+        identifier = self.secret("username")
         password = self.secret("password")
         self.create_session_calls += 1
         try:

@@ -90,9 +90,21 @@ class BlueskyStandIn(StandIn):
 
     @property
     def posts(self) -> list[dict[str, Any]]:
-        """Every post record in the repo, in creation order."""
+        """The contract's view of the repo's posts: {"id" (the AT URI), "text", "image_alt"}, oldest first."""
+        with self.lock:
+            return [{"id": r.uri, "text": r.value.get("text"), "image_alt": _alt(r.value)}
+                    for r in self.records.values()]
+
+    @property
+    def post_records(self) -> list[dict[str, Any]]:
+        """Every post record exactly as stored, oldest first."""
         with self.lock:
             return [r.value for r in self.records.values()]
+
+    @property
+    def create_calls(self) -> list[Call]:
+        """Every createRecord request."""
+        return self.calls_to("POST", r"/xrpc/com\.atproto\.repo\.createRecord")
 
     @property
     def secrets(self) -> list[str]:
@@ -111,14 +123,9 @@ class BlueskyStandIn(StandIn):
         return len(self.calls_to("POST", r"/xrpc/com\.atproto\.server\.refreshSession"))
 
     @property
-    def create_record_calls(self) -> int:
-        """How many createRecord calls arrived."""
-        return len(self.calls_to("POST", r"/xrpc/com\.atproto\.repo\.createRecord"))
-
-    def environ(self, username_env: str = "WST_BLUESKY_HANDLE",
-                password_env: str = "WST_BLUESKY_APP_PASSWORD") -> dict[str, str]:
-        """An environment holding this account's credentials under the config's names."""
-        return {username_env: self.identifier, password_env: self.password}
+    def environ(self) -> dict[str, str]:
+        """An environment holding this account's credentials under config.toml's names."""
+        return {"WST_BLUESKY_HANDLE": self.identifier, "WST_BLUESKY_APP_PASSWORD": self.password}
 
     # -- fault knobs (the contract suite's names) --------------------------------------------
 
@@ -144,7 +151,12 @@ class BlueskyStandIn(StandIn):
         self.delay_next(seconds, times, land, self._is_create)
 
     def expire_token(self) -> None:
-        """Every access token issued so far now answers 400 ExpiredToken."""
+        """The contract's "credentials stop working": tokens revoked and the app password deleted."""
+        self.revoke_refresh()
+        self.revoke_password()
+
+    def expire_access(self) -> None:
+        """Every access token issued so far now answers 400 ExpiredToken (refresh still works)."""
         with self.lock:
             for tokens in self.sessions:
                 tokens.access_expired = True
@@ -291,3 +303,9 @@ class BlueskyStandIn(StandIn):
             chars.append("234567abcdefghijklmnopqrstuvwxyz"[value & 31])
             value >>= 5
         return "".join(reversed(chars))
+
+
+def _alt(record: dict[str, Any]) -> str:
+    """The first image's alt text in a post record ('' without images)."""
+    images = (record.get("embed") or {}).get("images") or [{}]
+    return images[0].get("alt", "")
