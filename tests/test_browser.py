@@ -2,7 +2,7 @@
 
 Needs /usr/bin/chromium, /usr/bin/chromedriver and tests/browser/node_modules/axe-core: run
 `bash tests/browser/install.sh`. Missing pieces skip these tests, or fail them when CI is set.
-Screenshots go to a temporary folder; their paths are printed (pytest -s shows them).
+Screenshots go to a temporary folder (or $WST_SCREENSHOTS); their paths are printed (pytest -s).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_preview import BULLETIN_ID, X_ID, build_sample, page_name, sample_items
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -83,6 +82,11 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: $WST_SCREENSHOTS if set (kept), else a pytest temporary folder."""
+    keep = os.environ.get("WST_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        return Path(keep)
     return tmp_path_factory.mktemp("screenshots")
 
 
@@ -123,7 +127,8 @@ def _axe(driver, path: Path) -> list[dict]:
         const done = arguments[arguments.length - 1];
         axe.run(document, {iframes: false, resultTypes: ['violations']})
            .then(r => done(JSON.stringify(r.violations)))
-           .catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));
+           .catch(e => done(JSON.stringify(
+               [{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));
     """)
     violations = json.loads(result)
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
@@ -214,4 +219,45 @@ def test_axe_finds_no_serious_or_critical_violations(driver, site, which):
             "manual-post": _item(site, "orange-wolverhampton/help/2026-12-01/whatsapp"),
             "bulletin-page": _item(site, BULLETIN_ID), "email": _email(site)}[which]
     violations = _axe(driver, path)
+    assert violations == [], json.dumps(violations, indent=2)
+
+
+def test_real_bulletin_renderer_output_in_the_browser(driver, tmp_path):
+    """The December 2026 bulletin through renderers.bulletin: images load, axe is clean."""
+    import tomllib
+
+    from selenium.webdriver.common.by import By
+    from test_preview import BRAND, END, GENERATED, START, _at
+
+    from renderers.model import BulletinInput, Contacts, StoryInput
+    from renderers.preview import PreviewItem, build_preview
+
+    bulletin = pytest.importorskip("renderers.bulletin")
+    content = Path(__file__).parent.parent / "content"
+    data = tomllib.loads((content / "bulletins" / "2026-12.toml").read_text(encoding="utf-8"))
+    stories = tuple(StoryInput(**{k: s[k] for k in ("title", "body", "link", "link_text", "image",
+                                                     "alt") if k in s}) for s in data["story"])
+    source = BulletinInput(month=data["month"], subject=data["subject"],
+                           preheader=data["preheader"], theme=data.get("theme", ""),
+                           intro=data.get("intro", ""), stories=stories)
+    contacts = Contacts("01902 555392", "01902 551199", "01902 552999", "999",
+                        "www.wolverhamptonsafeguarding.org.uk")
+    rendered = bulletin.render_bulletin(
+        source, brand=BRAND, contacts=contacts, footer="mailchimp",
+        image_base_url="https://www.wolverhamptonsafeguarding.org.uk/bulletin-images/")
+    item = PreviewItem(id="bulletin/2026-12/mailchimp", kind="bulletin", campaign="e-bulletin",
+                       channel="mailchimp", platform="mailchimp", due=_at(2026, 12, 3, 9),
+                       title=rendered.subject, status="planned", note="", post=None,
+                       bulletin=rendered, findings=())
+    build_preview([item], tmp_path / "site", brand=BRAND, start=START, end=END,
+                  generated_at=GENERATED, images_dir=content)
+    email = tmp_path / "site" / "items" / f"{page_name(item.id)}.email.html"
+    assert _open(driver, email) == []
+    images = driver.execute_script(
+        "return [...document.images].map(i => [i.getAttribute('src'), i.naturalWidth])")
+    story_images = [src for src, _ in images if "images/" in src and not src.startswith("data:")]
+    assert len(story_images) >= len([s for s in stories if s.image]), images
+    assert all(w > 0 for src, w in images if src in story_images), images
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en-GB"
+    violations = _axe(driver, email)
     assert violations == [], json.dumps(violations, indent=2)
