@@ -10,9 +10,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 from pipeline.readability import reading_age, scoring_text, sentences, words
-from renderers.model import BulletinInput, Contacts, Finding, RenderedPost
+from renderers.model import BulletinInput, Contacts, Finding, RenderedBulletin, RenderedPost
 from renderers.text import find_emoji, find_hashtags, find_urls, full_url
 
 ERROR = "error"
@@ -378,11 +379,12 @@ def check_identifying(text: str, ctx: LintContext, item: str) -> list[Finding]:
 
 # --- entry points -------------------------------------------------------------------------------
 
-def lint_text_block(text: str, ctx: LintContext, item: str, *, social: bool = False) -> list[Finding]:
+def lint_text_block(text: str, ctx: LintContext, item: str, *, social: bool = False,
+                    reading: bool = True) -> list[Finding]:
     """The text rules on one block of copy (a post's text, a subject, a story's title or body)."""
     out = [*check_numbers(text, ctx.contacts, item), *check_website(text, ctx.contacts, item),
-           *check_reading(text, ctx, item), *check_emoji(text, item), *check_dash_ranges(text, item),
-           *check_identifying(text, ctx, item)]
+           *(check_reading(text, ctx, item) if reading else []), *check_emoji(text, item),
+           *check_dash_ranges(text, item), *check_identifying(text, ctx, item)]
     if social:
         out += check_hashtags((t.text for t in find_hashtags(text)), item)
         out += check_links(text, item)
@@ -417,22 +419,75 @@ def check_link_text(link: str, link_text: str, item: str) -> list[Finding]:
     return []
 
 
-def lint_bulletin(bulletin: BulletinInput, ctx: LintContext, item: str) -> list[Finding]:
-    """Every rule on a bulletin: subject, preheader, intro and each story's text, links and image."""
-    out: list[Finding] = []
+class _EmailScan(HTMLParser):
+    """The parts of an email's HTML the rules look at: <html lang>, <title>, <img> without alt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang: str | None = None
+        self.title = ""
+        self.in_title = False
+        self.images_without_alt: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "title":
+            self.in_title = True
+        elif tag == "img" and "alt" not in a:  # alt="" is right for a decorative image
+            self.images_without_alt.append(a.get("src") or "(no src)")
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self.in_title = False
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title += data
+
+
+def check_email(rendered: RenderedBulletin, item: str) -> list[Finding]:
+    """email-lang, email-title, alt-missing (in the HTML, e.g. social icons), text-part-missing."""
+    scan = _EmailScan()
+    scan.feed(rendered.html)
+    out = []
+    if (scan.lang or "").lower() != "en-gb":
+        out.append(_finding("email-lang", WARNING, item,
+            f"the email's <html lang> is '{scan.lang or 'missing'}'; set lang=\"en-GB\" so screen "
+            f"readers use British English", scan.lang or ""))
+    if " ".join(scan.title.split()) != " ".join(rendered.subject.split()):
+        out.append(_finding("email-title", WARNING, item,
+            f"the email's <title> '{scan.title.strip()}' differs from the subject "
+            f"'{rendered.subject}'; make them the same", scan.title.strip()))
+    for src in scan.images_without_alt:
+        out.append(_finding("alt-missing", ERROR, item,
+            f"an image in the email HTML ({src}) has no alt attribute; set alt (social icons too)",
+            src))
+    if not rendered.text.strip():
+        out.append(_finding("text-part-missing", ERROR, item,
+            "the email has no plain-text part; write it from the same content as the HTML"))
+    return out
+
+
+def lint_bulletin(bulletin: BulletinInput, rendered: RenderedBulletin | None, ctx: LintContext,
+                  item: str) -> list[Finding]:
+    """Every rule on a bulletin: subject, preheader, intro, each story, and the rendered email."""
+    out: list[Finding] = [] if rendered is None else check_email(rendered, item)
     if not bulletin.subject.strip():
         out.append(_finding("subject-missing", ERROR, item, "the bulletin has no subject; add one"))
     if not bulletin.preheader.strip():
         out.append(_finding("preheader-missing", WARNING, item,
             "no preheader; add one sentence that previews the bulletin in the inbox"))
-    out += lint_text_block(bulletin.subject, ctx, f"{item} subject")
-    out += lint_text_block(bulletin.preheader, ctx, f"{item} preheader")
+    # A reading age of a few words is noise: subject, preheader and titles are not scored.
+    out += lint_text_block(bulletin.subject, ctx, f"{item} subject", reading=False)
+    out += lint_text_block(bulletin.preheader, ctx, f"{item} preheader", reading=False)
     if bulletin.intro:
         out += lint_text_block(markdown_to_text(bulletin.intro), ctx, f"{item} intro")
         out += _markdown_links(bulletin.intro, ctx, f"{item} intro")
     for i, story in enumerate(bulletin.stories, 1):
         where = f"{item} story {i} '{_quote(story.title, 6)}'"
-        out += lint_text_block(story.title, ctx, f"{where} title")
+        out += lint_text_block(story.title, ctx, f"{where} title", reading=False)
         out += lint_text_block(markdown_to_text(story.body), ctx, where)
         out += _markdown_links(story.body, ctx, where)
         out += check_link_text(story.link, story.link_text, where)
