@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/wst check
 	$(BIN)/wst plan
+	$(BIN)/wst preview
 
 test: $(STAMP) lint
+	bash tests/browser/install.sh
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -25,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/render.py
 
 goldens: $(STAMP)
 	WST_UPDATE_GOLDENS=1 $(BIN)/pytest tests -k golden
