@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 # Seconds a writer waits for another process's write transaction before giving up.
@@ -187,6 +188,14 @@ class Store:
 
     def acquire_daemon_lock(self, owner: str, now: datetime) -> bool:
         """Take (or refresh) the one-daemon lock; False while another live daemon holds it."""
+        try:
+            return self._acquire(owner, now)
+        except IntegrityError:
+            # Another process inserted the first lock row between our read and our insert (a server
+            # database without SQLite's BEGIN IMMEDIATE): it won.
+            return False
+
+    def _acquire(self, owner: str, now: datetime) -> bool:
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(daemon_lock_table).where(daemon_lock_table.c.name == LOCK_NAME)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +41,7 @@ from pipeline.ledger import (
 from pipeline.plan import Item
 from pipeline.store import open_store
 
+ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 CONFIG = """
 [partnership]
@@ -308,6 +312,52 @@ def test_publishing_is_written_before_published(ledger: Ledger, config: Config, 
     assert done.published_at == NOW + timedelta(days=1, seconds=40)
     assert done.lateness_seconds == 40.0  # due at NOW + 1 day
     assert ledger.history(it.due, it.due + timedelta(seconds=1))[0]["attempts"] == 1
+
+
+# A separate interpreter that waits for a line, then tries to begin publishing one key.
+BEGIN_CHILD = r"""
+import sys
+from datetime import datetime
+from pipeline.ledger import Ledger, LedgerError
+from pipeline.store import open_store
+ledger = Ledger(open_store(sys.argv[1]))
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    ledger.begin_publishing(sys.argv[2], datetime.fromisoformat(sys.argv[3]))
+    print("began", flush=True)
+except LedgerError:
+    print("refused", flush=True)
+"""
+
+
+def test_two_processes_can_not_both_begin_publishing(db: Path, config: Config) -> None:
+    """Four real processes race to publish one approved item: exactly one may call the platform."""
+    ledger = Ledger(open_store(f"sqlite:///{db}"))
+    key = approved(ledger, config, item(1))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", BEGIN_CHILD, f"sqlite:///{db}", key, NOW.isoformat()],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+             for _ in range(4)]
+    results = []
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in procs:
+            out, _ = proc.communicate(timeout=60)
+            results.append(out.strip())
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert sorted(results) == ["began", "refused", "refused", "refused"]
+    assert ledger.entry(key).attempts == 1
+    ledger.store.close()
 
 
 def test_explicit_lateness_is_kept(ledger: Ledger, config: Config) -> None:

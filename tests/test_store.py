@@ -61,12 +61,17 @@ def finish(proc: subprocess.Popen[str]) -> None:
     assert proc.stdin is not None
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
+    assert proc.stdout is not None
+    proc.stdout.close()
 
 
 def kill(proc: subprocess.Popen[str]) -> None:
     """SIGKILL: no cleanup runs, so the lock row is left behind as a crash would leave it."""
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)  # reaped, so its pid is really gone
+    for pipe in (proc.stdin, proc.stdout):
+        assert pipe is not None
+        pipe.close()
     assert not pid_alive(proc.pid)
 
 
@@ -195,3 +200,26 @@ def test_live_holder_keeps_the_lock_from_another_process(url: str) -> None:
     finally:
         finish(holder)
         finish(other)
+
+
+def _noop() -> None:
+    """A job target for the shared-engine test."""
+
+
+def test_apscheduler_job_store_shares_the_engine(url: str) -> None:
+    """APScheduler's job store works over the store's own engine, beside the ledger's tables."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    store = open_store(url)
+    scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
+                                    timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        # Far in the future: the scheduler's thread reads the real clock, and must not run it.
+        scheduler.add_job(_noop, "date", run_date=datetime(2999, 1, 1, tzinfo=UTC), id="publish:x")
+        assert [job.id for job in scheduler.get_jobs()] == ["publish:x"]
+        assert store.acquire_daemon_lock("daemon", NOW)  # our tables still work on the same file
+    finally:
+        scheduler.shutdown(wait=False)
+        store.close()
