@@ -167,6 +167,15 @@ class ChannelContract:
         assert adapter.find(item) is None
         assert standin.posts == []
 
+    def test_connection_dropped_after_sending_is_unconfirmed(self, channel: tuple[Any, Any]) -> None:
+        """A connection that breaks once the request is out is Unconfirmed, not Transient."""
+        adapter, standin = channel
+        item = artefact()
+        standin.delay(adapter.timeout / 10, land=False)
+        with pytest.raises(Unconfirmed):
+            adapter.publish(item)
+        assert adapter.find(item) is None
+
     def test_missing_credential_names_the_variable(self, channel: tuple[Any, Any]) -> None:
         """Each missing variable is AuthExpired naming it, before any request is made."""
         adapter, standin = channel
