@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.calendar import occurrences, send_day_in, windows
+from pipeline.calendar import Occurrence, occurrences, send_day_in, windows
 from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS
 from pipeline.problems import WARNING, Problem, did_you_mean
 from pipeline.project import Project
@@ -89,11 +89,12 @@ def _check_posts(project: Project) -> list[Problem]:
     out: list[Problem] = []
     content = project.config.content_dir
     reported: set[str] = set()
+    expanded: dict[str, list[Occurrence]] = {}
     for cp in project.posts:
         post, at = cp.post, cp.at
         campaign = project.campaigns.get(cp.campaign)
         if campaign is None:
-            if cp.campaign in reported:
+            if cp.campaign in reported or project.schedules_incomplete:
                 continue
             reported.add(cp.campaign)
             where = project.where[f"posts:{cp.campaign}"]
@@ -126,11 +127,12 @@ def _check_posts(project: Project) -> list[Problem]:
                                       ("image",)))
         elif post.alt:
             out.append(at.problem(f"post '{cp.ref}' has alt text but no image", ("alt",), WARNING))
-        out += _check_timing(project, cp, campaign)
+        out += _check_timing(project, cp, campaign, expanded)
     return out
 
 
-def _check_timing(project: Project, cp, campaign) -> list[Problem]:
+def _check_timing(project: Project, cp, campaign,
+                  expanded: dict[str, list[Occurrence]]) -> list[Problem]:
     post, at = cp.post, cp.at
     when = parse_when(post.when)
     anchor = post.anchor or campaign.events[0]
@@ -143,8 +145,10 @@ def _check_timing(project: Project, cp, campaign) -> list[Problem]:
     event = project.events.get(anchor)
     if event is None:
         return []  # reported against the campaign
-    first, last = date(_CHECK_YEARS[0], 1, 1), date(_CHECK_YEARS[1], 12, 31)
-    occs = occurrences(event, first, last)
+    occs = expanded.get(anchor)
+    if occs is None:  # once per event, not once per post
+        first, last = date(_CHECK_YEARS[0], 1, 1), date(_CHECK_YEARS[1], 12, 31)
+        occs = expanded[anchor] = occurrences(event, first, last)
     if when.form == "nth" and when.n > event.days:
         return [at.problem(f"post '{cp.ref}' is on day {when.n} but '{anchor}' lasts "
                            f"{event.days} day(s)", ("when",))]
@@ -207,6 +211,8 @@ def _check_messages(project: Project) -> list[Problem]:
 def missing_bulletins(project: Project, today: date, weeks: int) -> list[Problem]:
     """Warnings for bulletins due in the next `weeks` that have no content file yet."""
     out: list[Problem] = []
+    if project.schedules_incomplete:
+        return out  # the cadence may be in the file that could not be read
     end = today + timedelta(weeks=weeks)
     year, month = today.year, today.month
     folder = project.display(project.config.content_dir / "bulletins")

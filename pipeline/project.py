@@ -83,6 +83,9 @@ class Project:
     audit: list[AuditChannel] = field(default_factory=list)
     where: dict[str, Located] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # True when a schedules file could not be read: references to what it held are not
+    # reported again as unknown (the file's own error is the one to fix)
+    schedules_incomplete: bool = False
 
     @property
     def errors(self) -> list[Problem]:
@@ -118,10 +121,12 @@ def load_schedules(project: Project) -> None:
     for path in files:
         source = _read(path, project.problems)
         if source is None:
+            project.schedules_incomplete = True
             continue
         parsed, problems = validate(ScheduleFile, source.data, source)
         project.problems.extend(problems)
         if parsed is None:
+            project.schedules_incomplete = True
             continue
         project.priorities.update(parsed.priorities)
         project.political_terms.extend(parsed.political_terms)

@@ -269,7 +269,7 @@ def test_duplicate_post_ids_across_files_of_one_campaign(project: ProjectDir) ->
                   'id = "on-the-day"\nwhen = "on the day at 12:00"\ntext = "Again."\n')
     result = project.wst("check")
     assert ("content/posts/safer-internet-day.toml:7: error: duplicate post id 'on-the-day' in "
-            "campaign 'safer-internet-day' (first at content/posts/more.toml:4); give each post "
+            "campaign 'safer-internet-day' (first at content/posts/more.toml:3); give each post "
             "its own id") in result.stdout
     assert result.returncode == 1
 
