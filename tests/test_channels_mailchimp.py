@@ -235,3 +235,13 @@ def test_missing_key_names_the_variable(standin) -> None:
     with pytest.raises(AuthExpired, match="WST_MAILCHIMP_API_KEY"):
         adapter.publish(bulletin())
     assert standin.calls == []
+
+
+def test_key_without_data_centre_and_no_api_base_is_auth_expired(standin) -> None:
+    """With nowhere to send, AuthExpired says what to set, hides the key and makes no call."""
+    channel = settings(standin, api_base="")
+    adapter = MailchimpAdapter("mailchimp", channel, {"WST_MAILCHIMP_API_KEY": "nodatacentre1234"}, now=clock)
+    with pytest.raises(AuthExpired, match="data-centre") as caught:
+        adapter.check()
+    assert "nodatacentre1234" not in str(caught.value)
+    assert standin.calls == []

@@ -162,14 +162,14 @@ class BlueskyAdapter(ChannelAdapter):
 
     def _authed(self, method: str, nsid: str, *, write: bool,
                 body: Callable[[dict[str, str]], dict[str, Any]] | None = None,
-                params: Callable[[dict[str, str]], dict[str, str]] | None = None) -> dict[str, Any]:
+                data: bytes | None = None, content_type: str | None = None) -> dict[str, Any]:
         """One authenticated call; on ExpiredToken refresh once and try again."""
         for attempt in range(2):
             session = self._session_now()
             try:
                 return self._call(method, nsid, write=write, token=session["accessJwt"],
-                                  json=body(session) if body else None,
-                                  params=params(session) if params else None)
+                                  json=body(session) if body else None, data=data,
+                                  content_type=content_type)
             except _TokenExpired:
                 if attempt:
                     break
@@ -251,19 +251,10 @@ class BlueskyAdapter(ChannelAdapter):
         """Upload the image and return its blob reference for the embed."""
         assert artefact.image is not None
         mime = mimetypes.guess_type(artefact.image.name)[0] or "application/octet-stream"
-        data = artefact.image.read_bytes()
-        for attempt in range(2):
-            session = self._session_now()
-            try:
-                # An upload is not a post: repeating it only leaves an unused blob, so not "write".
-                answer = self._call("POST", "com.atproto.repo.uploadBlob", write=False,
-                                    token=session["accessJwt"], data=data, content_type=mime)
-                return answer["blob"]
-            except _TokenExpired:
-                if attempt:
-                    break
-                self._refresh()
-        raise AuthExpired(self.name, "the access token expired again straight after a refresh")
+        # An upload is not a post: repeating it only leaves an unused blob, so not a "write".
+        answer = self._authed("POST", "com.atproto.repo.uploadBlob", write=False,
+                              data=artefact.image.read_bytes(), content_type=mime)
+        return answer["blob"]
 
     def _get_record(self, rkey: str, *, quiet: bool) -> dict[str, Any] | None:
         """getRecord by key: the record, or None when the server says RecordNotFound."""
