@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import ProjectDir, output_lines
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.tomlfile import parse_toml
 
 CONFIG = "config.toml"
 CALENDAR = "schedules/calendar.toml"
@@ -187,3 +193,39 @@ def test_strict_fails_on_warnings_only(project: ProjectDir) -> None:
     strict = project.wst("check", "--strict")
     assert warning in output_lines(strict)
     assert strict.returncode == 1
+
+
+# --- line numbers: every key of every post is found on the line that writes it ------------------
+
+_KEYS = ["when", "text", "link", "alt", "title", "audience"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(posts=st.lists(st.lists(st.sampled_from(_KEYS), unique=True), min_size=1, max_size=6),
+       blank=st.lists(st.booleans(), min_size=6, max_size=6),
+       multiline=st.booleans())
+def test_every_post_key_is_located_on_its_own_line(posts: list[list[str]], blank: list[bool],
+                                                   multiline: bool) -> None:
+    lines: list[str] = ['campaign = "c"  # a comment']
+    where: dict[tuple, int] = {}
+    for i, keys in enumerate(posts):
+        lines += ["", "[[post]]"]
+        where[("post", i)] = len(lines)
+        lines.append(f'id = "post-{i}"')
+        where[("post", i, "id")] = len(lines)
+        for j, key in enumerate(keys):
+            if blank[j % len(blank)]:
+                lines.append("# a note with = in it")
+            if key == "text" and multiline:
+                lines.append('text = """First line,')
+                where[("post", i, key)] = len(lines)
+                lines += ["second = not a key,", 'end."""']
+            else:
+                lines.append(f'{key} = "value {i} {j}"')
+                where[("post", i, key)] = len(lines)
+        lines += ["[post.variants]", 'x = "short"']
+        where[("post", i, "variants", "x")] = len(lines)
+    source = parse_toml("\n".join(lines) + "\n", Path("c.toml"), "c.toml")
+    for loc, line in where.items():
+        assert source.line_of(loc) == line, (loc, "\n".join(lines))
+    assert source.line_of(("post", 0, "channels")) == where[("post", 0)]  # falls back to the table

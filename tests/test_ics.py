@@ -83,3 +83,25 @@ def _categories(event) -> list[str]:
         return []
     groups = found if isinstance(found, list) else [found]
     return [str(c) for group in groups for c in group.cats]
+
+
+def test_summer_times_are_written_in_utc(project: ProjectDir) -> None:
+    project.write("schedules/clocks.toml", '[[event]]\nid = "spring"\ntitle = "Spring"\n'
+                  'dates = [{ start = 2027-03-28 }]\n\n[[campaign]]\nid = "spring"\n'
+                  'title = "Spring"\npriority = "online-safety"\nevents = ["spring"]\n'
+                  'channels = ["facebook"]\n')
+    project.write("content/posts/spring.toml", '[[post]]\nid = "early"\n'
+                  'when = "on the day at 01:30"\ntext = "Early."\n\n[[post]]\nid = "late"\n'
+                  'when = "on the day at 21:00"\ntext = "Late."\n')
+    out = project.path / "spring.ics"
+    made = project.wst("calendar", "--ics", str(out), "--from", "2027-03-28", "--to", "2027-03-28")
+    assert made.returncode == 0, made.stderr
+    raw = out.read_bytes()
+    cal = Calendar.from_ical(raw)
+    starts = {str(e["UID"]): e["DTSTART"].dt for e in cal.walk("VEVENT")}
+    # 01:30 does not exist that day and moves to 02:00 BST, which is 01:00 UTC
+    assert starts["spring/early/2027-03-28/facebook@wst-pipeline"] == datetime(2027, 3, 28, 1, 0,
+                                                                               tzinfo=UTC)
+    assert starts["spring/late/2027-03-28/facebook@wst-pipeline"] == datetime(2027, 3, 28, 20, 0,
+                                                                              tzinfo=UTC)
+    assert b"DTSTART:20270328T010000Z" in raw
