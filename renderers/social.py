@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import regex
 from twitter_text import parse_tweet
@@ -13,6 +14,7 @@ from renderers.text import add_utm, find_hashtags, find_urls, full_url
 X_LIMIT = 280
 BLUESKY_GRAPHEMES = 300
 BLUESKY_BYTES = 3000
+BLUESKY_DISPLAY_MAX = 30  # a link longer than this is shown as its first 29 characters and "…"
 MASTODON_LIMIT = 500
 MASTODON_URL_LENGTH = 23  # Mastodon counts every link as 23 characters, whatever its length
 FACEBOOK_LIMIT = 63206
@@ -51,13 +53,52 @@ def hashtags(text: str) -> tuple[str, ...]:
     return tuple(s.text for s in find_hashtags(text))
 
 
-def bluesky_facets(text: str) -> tuple[Facet, ...]:
-    """Link and tag facets at UTF-8 byte offsets (end exclusive), in text order."""
-    facets = [Facet(utf8_offset(text, u.start), utf8_offset(text, u.end), "link", full_url(u.text))
-              for u in find_urls(text)]
-    facets += [Facet(utf8_offset(text, t.start), utf8_offset(text, t.end), "tag", t.text[1:])
-               for t in find_hashtags(text)]
-    return tuple(sorted(facets, key=lambda f: f.byte_start))
+def short_url(url: str) -> str:
+    """A link as the Bluesky app shows it: no scheme, no www., no query (UTM tags) or fragment.
+
+    Longer than 30 characters, it is cut to 29 and "…" is added, but never inside the host
+    name: a cut host reads as another site (wolverhamptonsafeguarding.org…), and lint's
+    official-website rule rightly flags it as a misspelling of the official one.
+    """
+    parts = urlsplit(full_url(url))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    host = host[4:] if host.lower().startswith("www.") else host
+    path = "" if parts.path == "/" else parts.path
+    shown = host + path
+    if len(shown) <= BLUESKY_DISPLAY_MAX:
+        return shown
+    cut = BLUESKY_DISPLAY_MAX - 1 if len(host) < BLUESKY_DISPLAY_MAX - 1 else len(host) + 1
+    return shown if cut >= len(shown) else shown[:cut] + "…"
+
+
+def bluesky_text(text: str, p: PostInput, own_hosts: tuple[str, ...]) -> tuple[str, tuple[Facet, ...]]:
+    """The text as sent to Bluesky and its facets, in text order.
+
+    Each link is shown in its short form (short_url) and a link facet over exactly those bytes
+    points to the full URL, with UTM tags when it is the partnership's site. Tag facets are found
+    on the final text, so their offsets allow for the shortening. Offsets are UTF-8 bytes, end
+    exclusive.
+    """
+    out: list[str] = []
+    links: list[tuple[int, int, str]] = []  # code-point span in the final text, and the URI
+    last = pos = 0
+    for u in find_urls(text):
+        uri = full_url(add_utm(u.text, source=p.channel, medium="social", campaign=p.campaign,
+                               own_hosts=own_hosts))
+        shown = short_url(u.text)
+        out.append(text[last:u.start])
+        pos += u.start - last
+        out.append(shown)
+        links.append((pos, pos + len(shown), uri))
+        pos += len(shown)
+        last = u.end
+    out.append(text[last:])
+    final = "".join(out)
+    facets = [Facet(utf8_offset(final, a), utf8_offset(final, b), "link", uri) for a, b, uri in links]
+    facets += [Facet(utf8_offset(final, t.start), utf8_offset(final, t.end), "tag", t.text[1:])
+               for t in find_hashtags(final)
+               if not any(a < t.end and t.start < b for a, b, _ in links)]
+    return final, tuple(sorted(facets, key=lambda f: f.byte_start))
 
 
 def mastodon_length(text: str) -> int:
@@ -84,10 +125,14 @@ def render_x(p: PostInput, text: str, link: str) -> RenderedPost:
                  unit="weighted characters")
 
 
-def render_bluesky(p: PostInput, text: str, link: str) -> RenderedPost:
-    """Bluesky: 300 graphemes and 3,000 UTF-8 bytes; links and tags live only through facets."""
+def render_bluesky(p: PostInput, text: str, link: str, own_hosts: tuple[str, ...] = ()) -> RenderedPost:
+    """Bluesky: 300 graphemes and 3,000 UTF-8 bytes; links and tags live only through facets.
+
+    Links are shown short and counted as shown; their facets carry the full (UTM-tagged) URL.
+    """
+    text, facets = bluesky_text(text, p, own_hosts)
     return _base(p, text, link, length=graphemes(text), limit=BLUESKY_GRAPHEMES, unit="graphemes",
-                 byte_limit=BLUESKY_BYTES, facets=bluesky_facets(text))
+                 byte_limit=BLUESKY_BYTES, facets=facets)
 
 
 def render_mastodon(p: PostInput, text: str, link: str) -> RenderedPost:
@@ -136,4 +181,6 @@ def render_post(p: PostInput, *, own_hosts: tuple[str, ...]) -> RenderedPost:
         raise ValueError(f"no social renderer for platform '{p.platform}' "
                          f"(known: {', '.join(sorted(RENDERERS))})")
     text, link = compose(p, own_hosts=own_hosts)
+    if renderer is render_bluesky:  # the only renderer that rewrites links, so it tags them too
+        return render_bluesky(p, text, link, own_hosts)
     return renderer(p, text, link)

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from pipeline.lint import LintContext, check_length
+from pipeline.lint import LintContext, check_length, lint_post
 from renderers.model import Contacts, PostInput
-from renderers.social import RENDERERS, graphemes, render_post
-from renderers.text import add_utm, find_hashtags, find_urls
+from renderers.social import RENDERERS, graphemes, render_post, short_url
+from renderers.text import add_utm, find_hashtags, find_urls, full_url
 
 OWN = ("www.wolverhamptonsafeguarding.org.uk",)
 SITE = "https://www.wolverhamptonsafeguarding.org.uk"
@@ -138,35 +138,112 @@ def test_manual_copy_is_plain_text_without_facets():
 
 # --- Bluesky facets ------------------------------------------------------------------------------
 
+def _facet_text(r, f) -> str:
+    """The text a facet covers, sliced from the UTF-8 bytes as Bluesky does."""
+    return r.text.encode("utf-8")[f.byte_start:f.byte_end].decode("utf-8")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://www.childline.org.uk/", "childline.org.uk"),
+    ("https://nspcc.org.uk/keeping-children-safe?utm_source=x#top", "nspcc.org.uk/keeping-children…"),
+    ("https://www.childline.org.uk/info-advice/bullying-abuse-safety/", "childline.org.uk/info-advice/…"),
+    ("http://example.org/a/b?x=1", "example.org/a/b"),
+    ("www.example.org/" + "a" * 14, "example.org/" + "a" * 14),  # 26: kept whole
+    ("https://example.org/" + "a" * 18, "example.org/" + "a" * 18),  # exactly 30: kept whole
+    ("https://example.org/" + "a" * 19, "example.org/" + "a" * 17 + "…"),  # 31: 29 + "…"
+    # The host is never cut (wolverhamptonsafeguarding.org… would read as another site and lint
+    # flags it as a misspelling): a host of 29 or more is kept whole, then "/…" if there is a path.
+    ("https://www.wolverhamptonsafeguarding.org.uk", "wolverhamptonsafeguarding.org.uk"),
+    ("https://www.wolverhamptonsafeguarding.org.uk/", "wolverhamptonsafeguarding.org.uk"),
+    (f"{SITE}/cmhw?utm_source=bluesky", "wolverhamptonsafeguarding.org.uk/…"),
+])
+def test_bluesky_short_url(url, shown):
+    assert short_url(url) == shown
+    assert len(shown) <= 30 or shown.startswith("wolverhamptonsafeguarding.org.uk")
+
+
+def test_bluesky_link_shown_short_with_facet_to_full_tagged_url():
+    r = render_post(post("bluesky", "Worried about a child?", f"{SITE}/report?ref=news"), own_hosts=OWN)
+    tagged = f"{SITE}/report?ref=news&utm_source=bluesky&utm_medium=social&utm_campaign=sid-2026"
+    assert r.link == tagged  # the link field stays the full tagged URL
+    assert r.text == "Worried about a child?\nwolverhamptonsafeguarding.org.uk/…"
+    (facet,) = r.facets
+    assert _facet_text(r, facet) == "wolverhamptonsafeguarding.org.uk/…"
+    assert facet.byte_end == len(r.text.encode("utf-8"))  # end exclusive
+    assert facet.value == tagged and facet.as_record()["features"][0]["uri"] == tagged
+    # counted as sent: the short form, not the tagged URL
+    assert "utm_" not in r.text
+    assert (r.length, r.byte_length) == (graphemes(r.text), len(r.text.encode("utf-8")))
+
+
 def test_bluesky_facets_at_byte_offsets_after_emoji_and_non_ascii():
     text = "Café 👩🏽‍💻 naïve — support in Tettenhall #SaferInternetDay 日本"
-    r = render_post(post("bluesky", text, f"{SITE}/help?a=1"), own_hosts=OWN)
-    raw = r.text.encode("utf-8")
+    r = render_post(post("bluesky", text, "https://www.childline.org.uk/info-advice/?a=1"),
+                    own_hosts=OWN)
+    assert r.text == text + "\nchildline.org.uk/info-advice/"
     tags = [f for f in r.facets if f.kind == "tag"]
     links = [f for f in r.facets if f.kind == "link"]
-    assert [raw[f.byte_start:f.byte_end].decode() for f in tags] == ["#SaferInternetDay"]
+    assert [_facet_text(r, f) for f in tags] == ["#SaferInternetDay"]
     assert tags[0].value == "SaferInternetDay"
-    assert len(links) == 1
-    assert raw[links[0].byte_start:links[0].byte_end].decode() == r.link == links[0].value
-    assert links[0].byte_end == len(raw)  # end exclusive
-    assert links[0].as_record()["features"][0]["uri"] == r.link
+    assert [_facet_text(r, f) for f in links] == ["childline.org.uk/info-advice/"]
+    assert links[0].value == r.link == "https://www.childline.org.uk/info-advice/?a=1"  # not ours
+    assert links[0].byte_end == len(r.text.encode("utf-8"))
+    assert links[0].byte_start == len((text + "\n").encode("utf-8")) > len(text + "\n")
+
+
+def test_bluesky_links_in_the_body_are_shortened_and_tagged_like_the_link():
+    text = ("😷 Café: read https://www.childline.org.uk/info-advice/bullying-abuse-safety/ "
+            "or www.wolverhamptonsafeguarding.org.uk/report — 日本 #StaySafe")
+    r = render_post(post("bluesky", text), own_hosts=OWN)
+    assert r.text == ("😷 Café: read childline.org.uk/info-advice/… "
+                      "or wolverhamptonsafeguarding.org.uk/… — 日本 #StaySafe")
+    assert r.link == ""
+    assert [(f.kind, _facet_text(r, f), f.value) for f in r.facets] == [
+        ("link", "childline.org.uk/info-advice/…",
+         "https://www.childline.org.uk/info-advice/bullying-abuse-safety/"),
+        ("link", "wolverhamptonsafeguarding.org.uk/…",
+         "https://www.wolverhamptonsafeguarding.org.uk/report"
+         "?utm_source=bluesky&utm_medium=social&utm_campaign=sid-2026"),
+        ("tag", "#StaySafe", "StaySafe"),  # found on the shortened text
+    ]
+    assert r.hashtags == ("#StaySafe",)
 
 
 def test_bluesky_bare_domain_facet_points_to_full_url():
     r = render_post(post("bluesky", "Visit www.wolverhamptonsafeguarding.org.uk today"), own_hosts=OWN)
     (facet,) = r.facets
-    assert r.text.encode()[facet.byte_start:facet.byte_end] == b"www.wolverhamptonsafeguarding.org.uk"
-    assert facet.value == "https://www.wolverhamptonsafeguarding.org.uk"
+    assert r.text == "Visit wolverhamptonsafeguarding.org.uk today"
+    assert _facet_text(r, facet) == "wolverhamptonsafeguarding.org.uk"
+    assert facet.value == (f"{SITE}?utm_source=bluesky&utm_medium=social&utm_campaign=sid-2026")
+
+
+def test_realistic_bluesky_post_with_long_link_fits_and_passes_lint():
+    text = ("🧡 Orange Wolverhampton starts today. For 16 days we stand against violence towards "
+            "women and girls. In danger? Call 999. Worried about an adult? Call 01902 551199. "
+            "Find support, training and our events across the city on our website.\n"
+            "#OrangeWolverhampton #NoExcuse")
+    link = f"{SITE}/campaigns/orange-wolverhampton/support-and-events"
+    r = render_post(post("bluesky", text, link, ), own_hosts=OWN)
+    tagged_graphemes = graphemes(text) + 1 + graphemes(r.link)
+    assert tagged_graphemes > 300  # what the old renderer counted (and sent)
+    assert r.length == graphemes(r.text) <= 300 and not r.over_limit
+    (facet,) = [f for f in r.facets if f.kind == "link"]
+    assert _facet_text(r, facet) == "wolverhamptonsafeguarding.org.uk/…"
+    assert facet.value == r.link and r.link.startswith(link + "?utm_source=bluesky")
+    findings = lint_post(r, CTX, "p")
+    assert not [f for f in findings if f.code in ("length", "official-website", "links")], findings
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="#"), max_size=60))
-def test_bluesky_link_facet_bytes_match_for_any_prefix(prefix):
-    r = render_post(post("bluesky", prefix, f"{SITE}/p"), own_hosts=OWN)
-    raw = r.text.encode("utf-8")
-    link = [f for f in r.facets if f.value == r.link]
-    assert link, r.facets
-    assert raw[link[-1].byte_start:link[-1].byte_end].decode() == r.link
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="#"), max_size=60),
+       st.sampled_from([f"{SITE}/p", "https://www.childline.org.uk/info-advice/bullying/?x=1",
+                        "https://example.org/a"]))
+def test_bluesky_link_facet_bytes_match_for_any_prefix(prefix, link):
+    r = render_post(post("bluesky", prefix, link), own_hosts=OWN)
+    facets = [f for f in r.facets if f.value == full_url(r.link)]
+    assert facets, r.facets
+    assert _facet_text(r, facets[-1]) == short_url(link)
+    assert r.text.endswith(short_url(link))
 
 
 # --- X length property ---------------------------------------------------------------------------
