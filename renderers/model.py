@@ -65,7 +65,7 @@ class RenderedPost:
 
     platform: str
     channel: str
-    text: str                 # the final text as sent (link and UTM included)
+    text: str                 # the final text as sent (Bluesky shows a short link; the facet holds it whole)
     length: int               # counted the platform's way
     limit: int
     unit: str                 # "weighted characters", "graphemes", "characters"
