@@ -101,9 +101,12 @@ def cli(click_ctx: click.Context, config_path: Path) -> None:
 @click.pass_obj
 def check(ctx: Context, strict: bool) -> None:
     """Validate config, calendar and content; print every problem as path:line: severity: message."""
+    from pipeline.render import Renderer
+
     project = ctx.project()
     problems = project.problems + missing_bulletins(project, ctx.today(),
                                                     ctx.config.settings.plan.weeks)
+    problems += Renderer(project).content_problems()
     for p in problems:
         click.echo(str(p))
     errors = sum(p.is_error for p in problems)
@@ -179,6 +182,79 @@ def calendar_cmd(ctx: Context, ics_path: Path, start: str | None, end: str | Non
     ics_path.parent.mkdir(parents=True, exist_ok=True)
     ics_path.write_bytes(build_ics(project, result, _now()))
     click.echo(f"wrote {ics_path} ({len(result.items)} items)")
+
+
+@cli.command()
+@click.option("--from", "start", metavar="DATE", help="First day (YYYY-MM-DD); default today.")
+@click.option("--to", "end", metavar="DATE", help="Last day; default [plan] weeks after --from.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the site to; default [paths] preview.")
+@click.option("--campaign", help="Only this campaign (or 'e-bulletin').")
+@click.option("--channel", help="Only this channel.")
+@click.pass_obj
+def preview(ctx: Context, start: str | None, end: str | None, out_dir: Path | None,
+            campaign: str | None, channel: str | None) -> None:
+    """Write a static preview site of every item exactly as each channel will show it."""
+    from rich.progress import Progress
+
+    from pipeline.plan import make_plan
+    from pipeline.render import Renderer, brand_of
+    from renderers.preview import PreviewItem, build_preview
+
+    first, last = _range(ctx, start, end)
+    project = _usable_project(ctx)
+    _known_filter(project, campaign, channel)
+    result = make_plan(project, first, last, campaign=campaign, channel=channel)
+    out = out_dir or ctx.config.resolve(ctx.config.settings.paths.preview)
+    renderer = Renderer(project)
+    channels = ctx.config.settings.channels
+    items = []
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        rendering = progress.add_task("Rendering and checking", total=len(result.items))
+        for item in result.items:
+            r = renderer.render(item)
+            items.append(PreviewItem(
+                id=item.id, kind=item.kind, campaign=item.campaign, channel=item.channel,
+                platform=channels[item.channel].kind, due=item.due, title=item.title,
+                status=item.status, note=item.note, post=r.post, bulletin=r.bulletin,
+                findings=r.findings, channel_title=channels[item.channel].title,
+                handle=channels[item.channel].handle))
+            progress.advance(rendering)
+        writing = progress.add_task("Writing pages", total=len(items))
+        summary = build_preview(items, out, brand=brand_of(ctx.config), start=first, end=last,
+                                generated_at=_now(), images_dir=ctx.config.content_dir,
+                                on_item=lambda: progress.advance(writing), tz=ctx.config.tz)
+    click.echo(f"{summary.items} items, {summary.errors} error(s), {summary.warnings} warning(s)")
+    click.echo(f"Preview written: open {summary.index.resolve().as_uri()}")
+    if summary.errors:
+        raise SystemExit(1)
+
+
+@cli.group()
+def bulletin() -> None:
+    """Monthly e-bulletin files."""
+
+
+@bulletin.command(name="new")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The bulletin's month.")
+@click.pass_obj
+def bulletin_new(ctx: Context, month: str) -> None:
+    """Write a draft bulletin file for a month, prefilled from the calendar; never overwrites."""
+    import re
+
+    from pipeline.bulletin_draft import write_draft
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise click.BadParameter(f"'{month}' is not a month; write YYYY-MM, e.g. 2027-04",
+                                 param_hint="--month")
+    project = ctx.project()
+    path = ctx.config.content_dir / "bulletins" / f"{month}.toml"
+    try:
+        written = write_draft(project, month, path)
+    except FileExistsError as exc:
+        raise click.ClickException(f"{exc}; edit it, or delete it first to start again") from None
+    click.echo(f"wrote {written}: fill in the subject, preheader and stories, then set "
+               f"status = \"ready\" and run `wst check`")
 
 
 def main() -> None:
