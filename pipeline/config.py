@@ -84,6 +84,29 @@ class Checks(Strict):
     image_base_url: str = Field("", description="Public address where content/images are served, for images in emails (e.g. https://www.wolverhamptonsafeguarding.org.uk/bulletin-images/).")
 
 
+class SchedulerSettings(Strict):
+    """How the daemon schedules and retries."""
+
+    grace_minutes: int = Field(60, ge=0, le=10080, description="A job missed while the daemon was down still runs this late; older ones are held and reported.")
+    workers: int = Field(16, ge=1, le=128, description="Publications that may run at the same moment (each channel's calls are independent).")
+    watch_seconds: float = Field(5, gt=0, le=3600, description="How often `wst run` looks for changes to content/, schedules/ and config.toml.")
+    horizon_days: int = Field(400, ge=1, le=3650, description="How far ahead jobs are scheduled.")
+    bulletin_lead_minutes: int = Field(1440, ge=0, le=20160, description="Bulletins are handed to the mailing service this long before their send time (with a test send), and scheduled there for the send time.")
+    retry_limit: int = Field(3, ge=0, le=10, description="Retries after a server error (5xx) before an item is reported as failed.")
+    retry_backoff_seconds: float = Field(60, ge=0, le=86400, description="First retry delay after a server error; doubles each time.")
+    request_timeout_seconds: float = Field(30, gt=0, le=300, description="How long a platform call may take before it counts as unconfirmed.")
+
+
+class Alerts(Strict):
+    """Where alerts go: always logged, and emailed to the business unit when SMTP is set."""
+
+    smtp_url: str = Field("", description="smtp://host:port or smtps://host:port of the relay; empty logs alerts only.")
+    from_address: str = Field("", description="Sender of alert emails.")
+    to: list[str] = Field(default_factory=list, description="Recipients; default: the emails of people holding the business-unit role.")
+    username_env: str = Field("", description="Environment variable holding the SMTP user name (optional).")
+    password_env: str = Field("", description="Environment variable holding the SMTP password (optional).")
+
+
 class Channel(Strict):
     """One publishing channel. Credentials are only ever names of environment variables."""
 
@@ -172,6 +195,8 @@ class Settings(Strict):
     paths: Paths = Field(default_factory=Paths, description="Folders.")
     plan: PlanSettings = Field(default_factory=PlanSettings, description="Planning defaults.")
     checks: Checks = Field(default_factory=Checks, description="Content check settings.")
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings, description="The daemon's scheduling.")
+    alerts: Alerts = Field(default_factory=Alerts, description="Alert delivery.")
     channels: dict[Id, Channel] = Field(default_factory=dict, description="Publishing channels by name.")
     roles: dict[Id, str] = Field(default_factory=dict, description="RASCI roles: id = title.")
     people: dict[Id, Person] = Field(default_factory=dict, description="People by id.")

@@ -403,7 +403,7 @@ class Ledger:
     # -- decisions by a person ---------------------------------------------------------------
 
     def resolve(self, item_id: str, channel: str, published_as: str | None, not_published: bool,
-                by: str, now: datetime) -> Entry:
+                by: str, now: datetime, *, url: str | None = None) -> Entry:
         """A person settles an item: it went out as `published_as` (id or link), or it did not."""
         _aware("now", now)
         if (published_as is None) == (not not_published):
@@ -420,7 +420,8 @@ class Ledger:
             row = rows[0]
             key = row["key"]
             if published_as is not None:
-                url = published_as if published_as.startswith(("http://", "https://")) else None
+                if url is None and published_as.startswith(("http://", "https://")):
+                    url = published_as
                 self._check(row, PUBLISHED, allowed_from=RESOLVABLE)
                 self._set(conn, key, PUBLISHED, now, remote_id=published_as, url=url, published_at=now,
                           lateness_seconds=self._lateness(row, now, None), last_error=None)

@@ -1,0 +1,67 @@
+"""Alerts to the business unit: failures, holds, expired credentials, unapproved items due soon."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+
+from pipeline.config import Config
+
+log = logging.getLogger("wst.alerts")
+
+
+class Alerts:
+    """Logs every alert, and emails it over SMTP when `[alerts] smtp_url` is set. Each alert is
+    sent once per (kind, subject) so a retried item does not flood the inbox."""
+
+    def __init__(self, config: Config, environ: Mapping[str, str]):
+        self.settings = config.settings.alerts
+        self.environ = environ
+        people = config.settings.people
+        self.to = list(self.settings.to) or [
+            p.email for p in people.values() if "business-unit" in p.roles and p.email]
+        self._sent: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self.delivered: list[EmailMessage] = []
+
+    def send(self, kind: str, subject: str, body: str, now: datetime) -> bool:
+        """Log the alert and email it (once); True if it was new."""
+        with self._lock:
+            if (kind, subject) in self._sent:
+                return False
+            self._sent.add((kind, subject))
+        log.warning("ALERT %s: %s\n%s", kind, subject, body)
+        if not self.settings.smtp_url or not self.to:
+            return True
+        message = EmailMessage()
+        message["Subject"] = f"[WST pipeline] {subject}"
+        message["From"] = self.settings.from_address or self.to[0]
+        message["To"] = ", ".join(self.to)
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = make_msgid(domain="wst-pipeline")
+        message.set_content(f"{body}\n\n({kind} at {now.isoformat()})\n")
+        try:
+            self._deliver(message)
+            self.delivered.append(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            # an alert that cannot be emailed is still in the log; never let it stop publishing
+            log.error("could not email alert %r: %s", subject, exc)
+        return True
+
+    def _deliver(self, message: EmailMessage) -> None:
+        url = urlsplit(self.settings.smtp_url)
+        host, port = url.hostname or "localhost", url.port
+        smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+        with smtp_class(host, port or (465 if url.scheme == "smtps" else 25), timeout=30) as smtp:
+            user = self.environ.get(self.settings.username_env) if self.settings.username_env else None
+            password = (self.environ.get(self.settings.password_env)
+                        if self.settings.password_env else None)
+            if user and password:
+                smtp.login(user, password)
+            smtp.send_message(message)

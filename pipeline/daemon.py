@@ -1,0 +1,180 @@
+"""`wst run`: the daemon. One per store; reconciles jobs with the plan whenever the files change."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+
+from pipeline.jobs import RUNTIMES, Runtime, utc_now
+from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile
+
+log = logging.getLogger("wst.daemon")
+# Housekeeping that is not urgent runs at most this often.
+UNAPPROVED_EVERY = timedelta(hours=1)
+RECHECK_EVERY = timedelta(minutes=1)
+
+
+class AlreadyRunning(Exception):
+    """Another daemon holds this store's lock."""
+
+    def __init__(self, holder):
+        self.holder = holder
+        where = f"pid {holder.pid} on {holder.host}" if holder else "another process"
+        super().__init__(f"another `wst run` ({where}) is already publishing from this store; "
+                         f"stop it first, or point this one at another store with [store] url")
+
+
+@dataclass
+class Fingerprint:
+    """The modification state of everything the plan is made from."""
+
+    value: tuple
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> Fingerprint:
+        config = runtime.config
+        paths = [Path(runtime.config_path)]
+        for folder in (config.schedules_dir, config.content_dir):
+            if folder.is_dir():
+                paths += sorted(p for p in folder.rglob("*") if p.is_file())
+        stats = []
+        for p in paths:
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue
+            stats.append((str(p), st.st_mtime_ns, st.st_size))
+        return cls(tuple(stats))
+
+
+def owner_name() -> str:
+    """A unique name for this daemon in the lock table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def run_once(config_path: Path, environ: Mapping[str, str],
+             clock: Callable[[], datetime] = utc_now) -> list[str]:
+    """Publish everything due now and return (for cron or a systemd timer)."""
+    owner = owner_name()
+    runtime = Runtime(config_path, environ, clock=clock, owner=owner)
+    now = clock()
+    if not runtime.store.acquire_daemon_lock(owner, now):
+        raise AlreadyRunning(runtime.store.lock_holder())
+    try:
+        runtime.recover(now)
+        items = runtime.sync(now)
+        runtime.recheck_flagged(now)
+        done = runtime.catch_up(now, items)
+        runtime.alert_unapproved(now)
+        return done
+    finally:
+        runtime.store.release_daemon_lock(owner)
+
+
+class Daemon:
+    """The long-running scheduler process."""
+
+    def __init__(self, config_path: Path, environ: Mapping[str, str], *,
+                 clock: Callable[[], datetime] = utc_now, stop: threading.Event | None = None):
+        self.owner = owner_name()
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.runtime = Runtime(config_path, environ, clock=clock, owner=self.owner)
+        self.scheduler = None
+
+    def start(self) -> None:
+        """Take the lock, settle interrupted work, catch up, and schedule every future item."""
+        runtime = self.runtime
+        now = self.clock()
+        if not runtime.store.acquire_daemon_lock(self.owner, now):
+            raise AlreadyRunning(runtime.store.lock_holder())
+        RUNTIMES[runtime.config_path] = runtime
+        settings = runtime.settings
+        self.scheduler = make_scheduler(runtime.store.engine, runtime.config.tz,
+                                        workers=settings.workers,
+                                        grace_seconds=settings.grace_minutes * 60)
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        self.scheduler.start(paused=True)
+        runtime.scheduler = self.scheduler
+        recovered = runtime.recover(now)
+        if recovered:
+            log.warning("settled %d publication(s) interrupted by a crash", len(recovered))
+        # What fell due while nothing ran is handled here, once, rather than by stale jobs.
+        for job in self.scheduler.get_jobs():
+            if job.next_run_time is not None and job.next_run_time <= now:
+                self.scheduler.remove_job(job.id)
+        items = runtime.sync(now)
+        for line in runtime.catch_up(now, items):
+            log.info("catch-up: %s", line)
+        result = reconcile(self.scheduler, items, runtime.config_path, now, runtime.run_at)
+        log.info("scheduled: %s", result)
+        runtime.recheck_flagged(now)
+        self.scheduler.resume()
+
+    def serve(self) -> None:
+        """Watch for edits and keep the lock fresh until stopped (SIGTERM, Ctrl-C)."""
+        runtime = self.runtime
+        seen = Fingerprint.of(runtime)
+        last_unapproved = last_recheck = datetime.min.replace(tzinfo=self.clock().tzinfo)
+        while not self.stop.wait(runtime.settings.watch_seconds):
+            now = self.clock()
+            if not runtime.store.heartbeat(self.owner, now):
+                log.error("the daemon lock was taken over; stopping without publishing more")
+                runtime.lock_lost = True
+                break
+            current = Fingerprint.of(runtime)
+            if current != seen:
+                seen = current
+                if runtime.reload():
+                    items = runtime.sync(now)
+                    log.info("files changed: %s", reconcile(self.scheduler, items,
+                                                            runtime.config_path, now, runtime.run_at))
+            if now - last_recheck >= RECHECK_EVERY:
+                last_recheck = now
+                runtime.recheck_flagged(now)
+            if now - last_unapproved >= UNAPPROVED_EVERY:
+                last_unapproved = now
+                runtime.alert_unapproved(now)
+
+    def shutdown(self) -> None:
+        """Stop cleanly: let running publications finish, then give the lock up."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        RUNTIMES.pop(self.runtime.config_path, None)
+        self.runtime.store.release_daemon_lock(self.owner)
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        # APScheduler skipped a job past its grace time: hold it and say so, never drop it.
+        for prefix in (PUBLISH_PREFIX, RETRY_PREFIX):
+            if event.job_id.startswith(prefix):
+                self.runtime.publish(event.job_id[len(prefix):])
+
+
+def run_daemon(config_path: Path, environ: Mapping[str, str],
+               on_ready: Callable[[Daemon], None] | None = None) -> None:
+    """Run until SIGTERM or Ctrl-C."""
+    daemon = Daemon(config_path, environ)
+
+    def _stop(signum, _frame):
+        log.info("signal %s: stopping", signum)
+        daemon.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    daemon.start()
+    try:
+        if on_ready:
+            on_ready(daemon)
+        daemon.serve()
+    finally:
+        daemon.shutdown()
