@@ -101,9 +101,9 @@ def cli(click_ctx: click.Context, config_path: Path) -> None:
 @click.pass_obj
 def check(ctx: Context, strict: bool) -> None:
     """Validate config, calendar and content; print every problem as path:line: severity: message."""
-    from pipeline.render import Renderer
-
     project = ctx.project()
+    from pipeline.render import Renderer  # after loading: a config error needs no renderer
+
     problems = project.problems + missing_bulletins(project, ctx.today(),
                                                     ctx.config.settings.plan.weeks)
     problems += Renderer(project).content_problems()

@@ -110,7 +110,7 @@ class Alerts(Strict):
 class Channel(Strict):
     """One publishing channel. Credentials are only ever names of environment variables."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True, strict=True)
 
     kind: Literal["x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
                   "mailchimp", "smtp", "manual"] = Field(description="Which platform adapter publishes to this channel.")

@@ -140,6 +140,8 @@ class Renderer:
                 if name not in enabled:
                     continue
                 for f in self.post(cp, name, f"post '{cp.ref}'")[1]:
+                    if f.code == "alt-missing":
+                        continue  # the calendar check reports it, on the image's own line
                     merged.setdefault((f.severity, f.code, f.message), []).append(name)
             for (severity, code, message), names in merged.items():
                 out.append(cp.at.problem(f"{message} [{code}; {', '.join(names)}]",

@@ -112,6 +112,11 @@ def test_bundled_config_loads() -> None:
      "'bluesky', 'mastodon', 'instagram', 'linkedin', 'mailchimp', 'smtp' or 'manual'"),
     ('[channels.x]\nkind = "x"', '[channels.x]\nkind = "x"\nenabled = "sometimes"',
      "config.toml:22: error: 'channels.x.enabled' = 'sometimes': expected true or false"),
+    # quoted values are never quietly converted: "yes" and "8" are text, not a flag or a number
+    ('[channels.x]\nkind = "x"', '[channels.x]\nkind = "x"\nenabled = "yes"',
+     "config.toml:22: error: 'channels.x.enabled' = 'yes': expected true or false"),
+    ('mode = "dry-run"', 'mode = "dry-run"\n[plan]\nweeks = "8"',
+     "config.toml:4: error: 'plan.weeks' = '8': expected a whole number"),
     ('website = "https://www.wolverhamptonsafeguarding.org.uk"\n', "",
      "config.toml:4: error: missing required key 'partnership.website'"),
 ])
