@@ -34,7 +34,7 @@ class Canvas:
     def span(self, y: int, x0: float, x1: float, colour: Colour) -> None:
         if not 0 <= y < self.h:
             return
-        a, b = max(0, int(math.ceil(x0))), min(self.w - 1, int(math.floor(x1)))
+        a, b = max(0, math.ceil(x0)), min(self.w - 1, math.floor(x1))
         if b < a:
             return
         self.rows[y][a * 3:(b + 1) * 3] = bytes(colour) * (b - a + 1)
@@ -68,7 +68,7 @@ class Canvas:
                 if (y0 <= yc < y1) or (y1 <= yc < y0):
                     xs.append(x0 + (yc - y0) * (x1 - x0) / (y1 - y0))
             xs.sort()
-            for a, b in zip(xs[0::2], xs[1::2]):
+            for a, b in zip(xs[0::2], xs[1::2], strict=False):
                 self.span(row, a, b, c)
 
     def heart(self, cx: float, cy: float, size: float, colour: str) -> None:
