@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import threading
@@ -29,6 +30,19 @@ class Alerts:
         self._sent: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self.delivered: list[EmailMessage] = []
+        self._batch: list[tuple[str, str]] | None = None
+
+    @contextlib.contextmanager
+    def digest(self, title: str, now: datetime):
+        """Collect the alerts raised inside the block and send them as one email."""
+        self._batch = []
+        try:
+            yield
+        finally:
+            batch, self._batch = self._batch, None
+            if batch:
+                body = "\n\n".join(f"{subject}\n{text}" for subject, text in batch)
+                self._email(f"{title}: {len(batch)} alert(s)", body, now)
 
     def send(self, kind: str, subject: str, body: str, now: datetime) -> bool:
         """Log the alert and email it (once); True if it was new."""
@@ -36,23 +50,29 @@ class Alerts:
             if (kind, subject) in self._sent:
                 return False
             self._sent.add((kind, subject))
-        log.warning("ALERT %s: %s\n%s", kind, subject, body)
-        if not self.settings.smtp_url or not self.to:
+        log.warning("ALERT %s: %s: %s", kind, subject, body.replace("\n", " "))
+        if self._batch is not None:
+            self._batch.append((subject, body))
             return True
+        self._email(subject, f"{body}\n\n({kind} at {now.isoformat()})", now)
+        return True
+
+    def _email(self, subject: str, body: str, now: datetime) -> None:
+        if not self.settings.smtp_url or not self.to:
+            return
         message = EmailMessage()
         message["Subject"] = f"[WST pipeline] {subject}"
         message["From"] = self.settings.from_address or self.to[0]
         message["To"] = ", ".join(self.to)
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid(domain="wst-pipeline")
-        message.set_content(f"{body}\n\n({kind} at {now.isoformat()})\n")
+        message.set_content(body + "\n")
         try:
             self._deliver(message)
             self.delivered.append(message)
         except (OSError, smtplib.SMTPException) as exc:
             # an alert that cannot be emailed is still in the log; never let it stop publishing
             log.error("could not email alert %r: %s", subject, exc)
-        return True
 
     def _deliver(self, message: EmailMessage) -> None:
         url = urlsplit(self.settings.smtp_url)

@@ -259,10 +259,14 @@ def bulletin_new(ctx: Context, month: str) -> None:
 
 def main() -> None:
     """Entry point of the `wst` console script."""
+
     if os.environ.get("WST_CONFIG") == "":
         os.environ.pop("WST_CONFIG")
     cli(prog_name="wst")
 
+
+# The publishing commands live in their own module and register themselves on `cli`.
+import pipeline.cli_ops  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

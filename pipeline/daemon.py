@@ -54,7 +54,8 @@ class Fingerprint:
             except FileNotFoundError:
                 continue
             stats.append((str(p), st.st_mtime_ns, st.st_size))
-        return cls(tuple(stats))
+        # a reactive post scheduled with `wst post --at` changes the plan too
+        return cls((*stats, runtime.reactive.signature()))
 
 
 def owner_name() -> str:

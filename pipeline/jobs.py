@@ -42,6 +42,8 @@ from pipeline.ledger import (
 from pipeline.plan import BULLETIN_CAMPAIGN, Item, make_plan
 from pipeline.problems import InputError
 from pipeline.project import Project, load_project
+from pipeline.reactive import CAMPAIGN as REACTIVE
+from pipeline.reactive import ReactiveStore, items_for
 from pipeline.render import Renderer
 from pipeline.store import Store, open_store
 
@@ -82,9 +84,16 @@ class Runtime:
         self.config, self.project = self._load()
         self.store = store or open_store(self.config.store_url)
         self.ledger = Ledger(self.store)
-        self.renderer = Renderer(self.project)
+        self.reactive = ReactiveStore(self.store)
+        self.renderer = self._renderer(self.project)
         self.alerts = Alerts(self.config, environ)
         self.adapters: dict[str, ChannelAdapter] = {}
+
+    def _renderer(self, project: Project) -> Renderer:
+        renderer = Renderer(project)
+        for rp in self.reactive.all():
+            renderer.register(rp.campaign_post())
+        return renderer
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -106,7 +115,7 @@ class Runtime:
             return False
         with self._reload_lock:
             self.config, self.project = config, project
-            self.renderer = Renderer(project)
+            self.renderer = self._renderer(project)
             self.alerts = Alerts(config, self.environ)
             with self._adapter_lock:
                 self.adapters = {}
@@ -131,9 +140,16 @@ class Runtime:
         return item.due
 
     def items(self, start: date, end: date) -> list[Item]:
-        """Plan items from `start` to `end` (local dates)."""
+        """Plan items from `start` to `end` (local dates), reactive posts included."""
         with self._reload_lock:
-            return make_plan(self.project, start, end).items
+            items = make_plan(self.project, start, end).items + [
+                i for i in self.reactive_items() if start <= i.due.date() <= end]
+        return sorted(items, key=lambda i: (i.due, i.kind, i.campaign, i.id))
+
+    def reactive_items(self) -> list[Item]:
+        """Every reactive post's items on its enabled channels."""
+        enabled = set(self.config.enabled_channels())
+        return [i for rp in self.reactive.all() for i in items_for(rp, self.config.tz, enabled)]
 
     def item(self, item_id: str) -> Item | None:
         """The current plan's item with this id (planned around the date in the id)."""
@@ -149,6 +165,8 @@ class Runtime:
                 campaign = parts[0]
         except (ValueError, IndexError):
             return None
+        if campaign == REACTIVE:
+            return next((i for i in self.reactive_items() if i.id == item_id), None)
         with self._reload_lock:
             if campaign != BULLETIN_CAMPAIGN and campaign not in self.project.campaigns:
                 return None
@@ -336,8 +354,14 @@ class Runtime:
                           today + timedelta(days=self.settings.horizon_days) + lead)
 
     def sync(self, now: datetime) -> list[Item]:
-        """Record every current item in the ledger (so it can be approved ahead of time)."""
+        """Record every current item in the ledger (so it can be approved ahead of time).
+
+        Nothing was expected to publish before the pipeline first ran on this store, so items
+        due before then (less the grace time) are left out rather than reported as missed.
+        """
         items = self.current_items(now)
+        since = (self.ledger.first_seen() or now) - timedelta(minutes=self.settings.grace_minutes)
+        items = [i for i in items if self.run_at(i) >= since]
         self.ledger.sync_planned(items, now, dry_run=self.dry_run_for)
         return items
 
@@ -353,11 +377,12 @@ class Runtime:
     def catch_up(self, now: datetime, items: list[Item]) -> list[str]:
         """Publish what fell due while nothing was running (within grace); hold the rest."""
         done = []
-        for item in items:
-            if self.run_at(item) <= now:
-                entry = self.ledger.entry(self.key(item))
-                if entry.state in (PLANNED, APPROVED, FAILED, UNCONFIRMED):
-                    done.append(f"{item.id}: {self.publish(item.id)}")
+        with self.alerts.digest("catching up after a stop", now):
+            for item in items:
+                if self.run_at(item) <= now:
+                    entry = self.ledger.entry(self.key(item))
+                    if entry.state in (PLANNED, APPROVED, FAILED, UNCONFIRMED):
+                        done.append(f"{item.id}: {self.publish(item.id)}")
         return done
 
     def recheck_flagged(self, now: datetime) -> list[str]:

@@ -629,6 +629,11 @@ class Ledger:
                  "campaign": r["campaign"], "kind": r["kind"],
                  "lateness_seconds": r["lateness_seconds"]} for r in rows]
 
+    def first_seen(self) -> datetime | None:
+        """When the ledger recorded its first item: the pipeline's first run on this store."""
+        with self.store.engine.begin() as conn:
+            return conn.execute(select(func.min(ledger_table.c.created_at))).scalar()
+
     def counts_by_state(self) -> dict[str, int]:
         """How many rows are in each state (states with none are left out)."""
         t = ledger_table

@@ -89,6 +89,10 @@ class Renderer:
         self._posts = {cp.ref: cp for cp in project.posts}
         self._cache: dict[tuple[str, str, str], tuple] = {}
 
+    def register(self, cp: CampaignPost) -> None:
+        """Make a post from outside content/ (a reactive post) renderable by its source."""
+        self._posts[cp.ref] = cp
+
     def render(self, item: Item) -> Rendered:
         """Render and check one plan item."""
         key = (item.source, item.channel, item.version)
