@@ -252,9 +252,27 @@ class Config:
         return [pid for pid, p in self.settings.people.items() if set(p.roles) & set(roles)]
 
 
+# Settings an enabled channel cannot work without: always, and when it publishes live.
+_NEEDS_ALWAYS = {"smtp": ("from_address", "recipients_file", "unsubscribe_url")}
+_NEEDS_LIVE = {"smtp": ("api_base",), "mailchimp": ("account_id",), "mastodon": ("api_base",),
+               "bluesky": ("api_base",)}
+
+
 def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
-    """References inside config.toml: roles named by people and responsibilities exist."""
+    """References inside config.toml: roles named by people and responsibilities exist, and
+    every enabled channel has the settings it needs."""
     problems: list[Problem] = []
+    for name, channel in settings.channels.items():
+        if not channel.enabled:
+            continue
+        live = settings.mode == "live" and channel.dry_run is not True
+        needed = _NEEDS_ALWAYS.get(channel.kind, ()) + (_NEEDS_LIVE.get(channel.kind, ()) if live else ())
+        for key in needed:
+            if not getattr(channel, key):
+                problems.append(source.problem(("channels", name, key) if (
+                    "channels", name, key) in source.lines else ("channels", name),
+                    f"[channels.{name}] is enabled but '{key}' is empty; set it, or set "
+                    f"enabled = false"))
     roles = set(settings.roles)
     for pid, person in settings.people.items():
         for i, role in enumerate(person.roles):

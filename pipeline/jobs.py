@@ -27,6 +27,7 @@ from pipeline.channels.base import (
 )
 from pipeline.channels.registry import has_adapter, make_adapter
 from pipeline.config import Config, load_config
+from pipeline.deliveries import Deliveries
 from pipeline.ledger import (
     APPROVED,
     FAILED,
@@ -183,10 +184,17 @@ class Runtime:
             found = self.adapters.get(channel)
             if found is None:
                 settings = self.config.settings.channels[channel]
+                extra = {}
+                if settings.kind == "smtp" and not self.dry_run_for(channel):
+                    # the recipients file is relative to config.toml; the sent-log lives in
+                    # the store so a resumed send skips recipients already sent to
+                    log_ = Deliveries(self.store, channel)
+                    extra = {"base_dir": self.config.root, "sent": log_.sent(),
+                             "on_sent": log_.record}
                 found = self.adapters[channel] = make_adapter(
                     channel, settings, self.environ, dry_run=self.dry_run_for(channel),
                     outbox=self.config.resolve(self.config.settings.paths.outbox),
-                    timeout=self.settings.request_timeout_seconds)
+                    timeout=self.settings.request_timeout_seconds, **extra)
             return found
 
     # -- publishing ---------------------------------------------------------------------------

@@ -127,3 +127,14 @@ def test_settings_errors_name_key_value_and_expectation(project: ProjectDir, old
         load_config(project.config)
     shown = [str(p).replace(str(project.config), "config.toml") for p in raised.value.problems]
     assert shown == [message]
+
+
+def test_an_enabled_channel_needs_its_settings(project: ProjectDir) -> None:
+    """An SMTP channel without an unsubscribe page (or sender, or recipients) is refused."""
+    project.edit("config.toml", "[roles]", '[channels.staff]\nkind = "smtp"\n'
+                 'from_address = "wst@example.org"\nrecipients_file = "staff.csv"\n\n[roles]')
+    with pytest.raises(InputError) as raised:
+        load_config(project.config)
+    assert [p.message for p in raised.value.problems] == [
+        "[channels.staff] is enabled but 'unsubscribe_url' is empty; set it, or set "
+        "enabled = false"]
