@@ -1,0 +1,1 @@
+"""Engagement collected back from the platforms, and what people record by hand."""
