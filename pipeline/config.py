@@ -107,6 +107,18 @@ class Alerts(Strict):
     password_env: str = Field("", description="Environment variable holding the SMTP password (optional).")
 
 
+class MetricsSettings(Strict):
+    """Engagement collection and evaluation."""
+
+    cadence_hours: list[float] = Field(default_factory=lambda: [1.0, 6.0, 24.0, 72.0, 168.0, 672.0], description="Collect each published item this many hours after publication (1 h, 6 h, 1 day, 3 days, 7 days, 28 days).")
+    every_minutes: int = Field(15, ge=1, le=1440, description="How often `wst run` looks for items due a collection.")
+    x_read_cost_usd: float = Field(0.005, ge=0, description="What X charges to read one post (charged once per post per UTC day).")
+    x_monthly_budget_usd: float = Field(5.0, ge=0, description="The most collection may spend reading X posts in a calendar month (UTC); it stops there.")
+    facebook_insights: list[str] = Field(default_factory=lambda: ["post_media_view", "post_total_media_view_unique", "post_clicks"], description="Facebook post insight metrics to request (Meta renames them often; each is requested so a retired one cannot lose the others).")
+    baseline_from: str = Field("2022-04", pattern=r"^\d{4}-\d{2}$", description="First month of the concerns baseline (YYYY-MM).")
+    baseline_to: str = Field("2023-03", pattern=r"^\d{4}-\d{2}$", description="Last month of the concerns baseline (YYYY-MM).")
+
+
 class Channel(Strict):
     """One publishing channel. Credentials are only ever names of environment variables."""
 
@@ -197,6 +209,7 @@ class Settings(Strict):
     checks: Checks = Field(default_factory=Checks, description="Content check settings.")
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings, description="The daemon's scheduling.")
     alerts: Alerts = Field(default_factory=Alerts, description="Alert delivery.")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Engagement collection and evaluation.")
     channels: dict[Id, Channel] = Field(default_factory=dict, description="Publishing channels by name.")
     roles: dict[Id, str] = Field(default_factory=dict, description="RASCI roles: id = title.")
     people: dict[Id, Person] = Field(default_factory=dict, description="People by id.")
