@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(BIN)/wst check
 	$(BIN)/wst plan
 	$(BIN)/wst preview
+	$(BIN)/wst run
 
 test: $(STAMP) lint
 	bash tests/browser/install.sh
@@ -28,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/publish.py
 
 goldens: $(STAMP)
 	WST_UPDATE_GOLDENS=1 $(BIN)/pytest tests -k golden
