@@ -85,6 +85,9 @@ class BlueskyStandIn(StandIn):
         self.route("POST", r"/xrpc/com\.atproto\.repo\.createRecord", self._create_record)
         self.route("GET", r"/xrpc/com\.atproto\.repo\.getRecord", self._get_record)
         self.route("POST", r"/xrpc/com\.atproto\.repo\.uploadBlob", self._upload_blob)
+        # Metrics: the app view's getPosts (proxied by the PDS for a logged-in account).
+        self.route("GET", r"/xrpc/app\.bsky\.feed\.getPosts", self._get_posts)
+        self.counts: dict[str, dict[str, int]] = {}   # post URI -> likeCount, repostCount, ...
 
     # -- what tests read --------------------------------------------------------------------
 
@@ -296,8 +299,61 @@ class BlueskyStandIn(StandIn):
         self.blobs[link] = Blob(call.body, mime, ref)
         return Reply(200, {"blob": ref})
 
-    def _next_tid(self) -> str:
-        micros = int(self.clock().timestamp() * 1_000_000) + len(self.calls)
+    # -- metrics -----------------------------------------------------------------------------
+
+    GET_POSTS_LIMIT = 25
+
+    def add_post(self, text: str, **counts: int) -> str:
+        """A post made elsewhere (for metrics tests) with its counts; returns its AT URI."""
+        with self.lock:
+            rkey = self._next_tid(len(self.records))
+            record = {"$type": POST, "text": text, "createdAt": self.clock().isoformat(),
+                      "langs": ["en-GB"]}
+            uri = f"at://{self.did}/{POST}/{rkey}"
+            self.records[rkey] = StoredRecord(uri, fake_cid(uri.encode()), record, rkey)
+            self.counts[uri] = dict(counts)
+        return uri
+
+    @property
+    def get_posts_calls(self) -> list[Call]:
+        """Every getPosts request."""
+        return self.calls_to("GET", r"/xrpc/app\.bsky\.feed\.getPosts")
+
+    def rate_limit_reads(self, times: int = 1, reset_in: timedelta = timedelta(minutes=5)) -> datetime:
+        """The next `times` getPosts calls get 429 RateLimitExceeded; returns the reset time."""
+        reset = (self.clock() + reset_in).replace(microsecond=0)
+        headers = {"ratelimit-limit": "3000", "ratelimit-remaining": "0",
+                   "ratelimit-reset": str(int(reset.timestamp())), "ratelimit-policy": "3000;w=300"}
+        self.answer_next(xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers),
+                         times, lambda c: c.path.endswith("app.bsky.feed.getPosts"))
+        return reset
+
+    def _get_posts(self, call: Call) -> Reply:
+        refused = self._access(call)
+        if refused:
+            return refused
+        uris = call.query.get("uris", [])
+        if not uris:
+            return xrpc_error(400, "InvalidRequest", 'Error: Params must have the property "uris"')
+        if len(uris) > self.GET_POSTS_LIMIT:
+            return xrpc_error(400, "InvalidRequest",
+                              f"Error: uris must not have more than {self.GET_POSTS_LIMIT} elements")
+        by_uri = {r.uri: r for r in self.records.values()}
+        posts = []
+        for uri in uris:
+            stored = by_uri.get(uri)
+            if stored is None:
+                continue   # the app view leaves out posts it can't find; no error
+            counts = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0,
+                      "bookmarkCount": 0, **self.counts.get(uri, {})}
+            posts.append({"uri": uri, "cid": stored.cid,
+                          "author": {"did": self.did, "handle": self.handle},
+                          "record": stored.value, **counts,
+                          "indexedAt": self.clock().isoformat(), "labels": []})
+        return Reply(200, {"posts": posts})
+
+    def _next_tid(self, offset: int = 0) -> str:
+        micros = int(self.clock().timestamp() * 1_000_000) + len(self.calls) + offset
         value, chars = (micros << 10) | 7, []
         for _ in range(13):
             chars.append("234567abcdefghijklmnopqrstuvwxyz"[value & 31])

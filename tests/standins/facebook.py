@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from standins.server import Call, Reply, StandIn, http_date
 
@@ -46,6 +47,16 @@ class FacebookStandIn(StandIn):
         self.route("POST", rf"{v}/{page}/photos", self._post_photo)
         self.route("GET", rf"{v}/{page}/feed", self._get_feed)
         self.route("GET", rf"{v}/{page}", self._get_page)
+        # Metrics: a post's fields, its insights, and the batch endpoint that carries them.
+        post = r"(?P<post>\d+_\d+)"
+        self.route("GET", rf"{v}/{post}", self._get_post)
+        self.route("GET", rf"{v}/{post}/insights", self._get_insights)
+        self.route("POST", rf"(?:{v})?/?", self._batch)
+        # Names Meta has retired: any request naming one fails whole with code 100.
+        self.retired_metrics = {"post_impressions", "post_impressions_unique",
+                                "post_engaged_users", "post_impressions_organic"}
+        # post id -> {"shares", "reactions", "comments", "insights": {metric: value}}
+        self.post_metrics: dict[str, dict[str, Any]] = {}
 
     # -- the contract suite's knobs ----------------------------------------------------------
 
@@ -180,6 +191,101 @@ class FacebookStandIn(StandIn):
         if data:
             answer["paging"] = {"cursors": {"before": "QVFIUkJFRk9SRQ", "after": "QVFIUkFGVEVS"}}
         return Reply(200, answer)
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    BATCH_LIMIT = 50
+
+    def add_post(self, message: str, *, shares: int = 0, reactions: int = 0, comments: int = 0,
+                 **insights: int) -> str:
+        """A Page post made elsewhere (for metrics tests), with its counts and insight values."""
+        with self.lock:
+            post = self._new_post(message)
+            self.post_metrics[post["id"]] = {"shares": shares, "reactions": reactions,
+                                             "comments": comments, "insights": dict(insights)}
+        return post["id"]
+
+    @property
+    def batch_calls(self) -> list[Call]:
+        """Every batch request."""
+        return [c for c in self.calls_to("POST", rf"(?:/{self.version})?/?") if c.field("batch")]
+
+    def _known_post(self, post: str) -> dict[str, Any] | None:
+        if post in self.post_metrics:
+            return self.post_metrics[post]
+        if any(p["id"] == post for p in self.feed):
+            return self.post_metrics.setdefault(post, {"shares": 0, "reactions": 0, "comments": 0,
+                                                       "insights": {}})
+        return None
+
+    def _get_post(self, call: Call, post: str) -> Reply:
+        counts = self._known_post(post)
+        if counts is None:
+            return self.not_found(call)
+        wanted = call.arg("fields") or ""
+        answer: dict[str, Any] = {"id": post}
+        # Graph leaves `shares` out for a post nobody has shared.
+        if "shares" in wanted and counts["shares"]:
+            answer["shares"] = {"count": counts["shares"]}
+        if "reactions" in wanted:
+            answer["reactions"] = {"data": [], "summary": {"total_count": counts["reactions"],
+                                                           "viewer_reaction": "NONE"}}
+        if "comments" in wanted:
+            answer["comments"] = {"data": [], "summary": {"order": "ranked",
+                                                          "total_count": counts["comments"],
+                                                          "can_comment": True}}
+        return Reply(200, answer)
+
+    def _get_insights(self, call: Call, post: str) -> Reply:
+        counts = self._known_post(post)
+        if counts is None:
+            return self.not_found(call)
+        names = [m for m in (call.arg("metric") or "").split(",") if m]
+        if not names or any(m in self.retired_metrics for m in names):
+            return graph_error(400, "(#100) The value must be a valid insights metric", 100,
+                               type_="OAuthException")
+        data = [{"name": m, "period": "lifetime",
+                 "values": [{"value": counts["insights"].get(m, 0)}],
+                 "title": m.replace("_", " ").title(), "description": f"Lifetime: {m}",
+                 "id": f"{post}/insights/{m}/lifetime"} for m in names]
+        return Reply(200, {"data": data, "paging": {"previous": "", "next": ""}})
+
+    def _batch(self, call: Call) -> Reply:
+        raw = call.field("batch")
+        if not raw:
+            return self.not_found(call)
+        try:
+            ops = json.loads(raw)
+        except ValueError:
+            return graph_error(400, "(#100) The parameter batch must be a JSON array", 100)
+        if not isinstance(ops, list) or len(ops) > self.BATCH_LIMIT:
+            return graph_error(400, "(#100) Too many requests in batch message. Maximum batch "
+                               f"size is {self.BATCH_LIMIT}", 100)
+        with_headers = call.field("include_headers", "true") != "false"
+        answers = []
+        for op in ops:
+            split = urlsplit("/" + str(op.get("relative_url", "")).lstrip("/"))
+            path = split.path if split.path.startswith(f"/{self.version}/") else \
+                f"/{self.version}{split.path}"
+            sub = Call(str(op.get("method", "GET")).upper(), path,
+                       parse_qs(split.query, keep_blank_values=True), {}, b"", split.query)
+            reply = self._route(sub)
+            answer: dict[str, Any] = {"code": reply.status, "body": json.dumps(reply.body)}
+            if with_headers:
+                answer["headers"] = [{"name": "Content-Type",
+                                      "value": "text/javascript; charset=UTF-8"}]
+            answers.append(answer)
+        return Reply(200, answers)
+
+    def _route(self, call: Call) -> Reply:
+        """An operation inside a batch: routed as its own call (the batch's token covers it)."""
+        if call.method == "POST":
+            return self.not_found(call)
+        for method, pattern, handler in self._routes:
+            m = pattern.fullmatch(call.path)
+            if m and method == call.method:
+                return handler(call, **m.groupdict())
+        return self.not_found(call)
 
     def _get_page(self, call: Call, page: str) -> Reply:
         fields = (call.arg("fields") or "name,id").split(",")

@@ -83,6 +83,9 @@ class MailchimpStandIn(StandIn):
         self.route("POST", base + rf"/campaigns/{ID}/actions/test", self._test)
         self.route("POST", base + rf"/campaigns/{ID}/actions/schedule", self._schedule)
         self.route("POST", base + rf"/campaigns/{ID}/actions/send", self._send)
+        # Metrics: a sent campaign's report.
+        self.route("GET", base + rf"/reports/{ID}", self._report)
+        self.reports: dict[str, dict[str, Any]] = {}   # id -> report figures (overrides)
 
     # -- what tests read --------------------------------------------------------------------
 
@@ -138,6 +141,58 @@ class MailchimpStandIn(StandIn):
         """The API key is revoked: every call answers 401 API Key Invalid."""
         with self.lock:
             self.api_key = "revoked" + secrets.token_hex(12) + "-us21"
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    def add_sent_campaign(self, title: str, *, emails_sent: int = 2241, **report: Any) -> str:
+        """A campaign already sent (for metrics tests); `report` overrides report sections."""
+        with self.lock:
+            cid = secrets.token_hex(5)
+            self._web_id += 1
+            self.campaigns[cid] = {
+                "id": cid, "web_id": self._web_id, "type": "regular", "status": "sent",
+                "create_time": self.clock().astimezone(UTC).isoformat(timespec="seconds"),
+                "archive_url": f"http://eepurl.com/{cid[:6]}", "emails_sent": emails_sent,
+                "send_time": self.clock().astimezone(UTC).isoformat(), "content_type": "html",
+                "recipients": {"list_id": self.list_id, "list_is_active": True,
+                               "recipient_count": emails_sent},
+                "settings": {"title": title, "subject_line": title, "preview_text": "",
+                             "from_name": "WST", "reply_to": "wst@example.test"}, "_links": []}
+            self.reports[cid] = dict(report)
+        return cid
+
+    @property
+    def report_calls(self) -> list[Call]:
+        """Every GET /reports/{id}."""
+        return self.calls_to("GET", r"/3\.0/reports/[0-9a-f]{10}")
+
+    def _report(self, call: Call, cid: str) -> Reply:
+        campaign = self.campaigns.get(cid)
+        if campaign is None or campaign["status"] not in ("sending", "sent"):
+            return not_found()
+        sent = int(campaign.get("emails_sent") or 0)
+        over = self.reports.get(cid, {})
+        report: dict[str, Any] = {
+            "id": cid, "campaign_title": campaign["settings"].get("title", ""), "type": "regular",
+            "list_id": self.list_id, "list_is_active": True, "list_name": "WST bulletin",
+            "subject_line": campaign["settings"].get("subject_line", ""),
+            "emails_sent": sent, "abuse_reports": 0, "unsubscribed": 0,
+            "send_time": campaign.get("send_time", ""),
+            "bounces": {"hard_bounces": 0, "soft_bounces": 0, "syntax_errors": 0},
+            "forwards": {"forwards_count": 0, "forwards_opens": 0},
+            "opens": {"opens_total": 0, "proxy_excluded_opens": 0, "unique_opens": 0,
+                      "proxy_excluded_unique_opens": 0, "open_rate": 0,
+                      "proxy_excluded_open_rate": 0, "last_open": ""},
+            "clicks": {"clicks_total": 0, "unique_clicks": 0, "unique_subscriber_clicks": 0,
+                       "click_rate": 0, "last_click": ""},
+            "list_stats": {"sub_rate": 0, "unsub_rate": 0, "open_rate": 0, "click_rate": 0},
+            "_links": []}
+        for key, value in over.items():
+            if isinstance(value, dict) and isinstance(report.get(key), dict):
+                report[key] = {**report[key], **value}
+            else:
+                report[key] = value
+        return self._answer(call, report)
 
     # -- auth --------------------------------------------------------------------------------
 

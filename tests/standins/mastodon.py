@@ -61,6 +61,7 @@ class MastodonStandIn(StandIn):
         self.route("DELETE", r"/api/v1/statuses/(?P<status_id>\d+)", self._delete)
         self.route("POST", r"/api/v2/media", self._upload)
         self.route("GET", r"/api/v1/media/(?P<media_id>\d+)", self._get_media)
+        self.counts: dict[str, dict[str, int]] = {}   # status id -> replies/reblogs/favourites
 
     # -- the contract suite's knobs ----------------------------------------------------------
 
@@ -276,6 +277,23 @@ class MastodonStandIn(StandIn):
             return Reply(206, {**self._attachment(media_id), "url": None})
         return Reply(200, self._attachment(media_id))
 
+    # -- metrics -----------------------------------------------------------------------------
+
+    def add_status(self, text: str, **counts: int) -> str:
+        """A status made elsewhere (for metrics tests) with its counts; returns its id."""
+        with self.lock:
+            status_id = str(next(self._ids))
+            self.statuses.append({"id": status_id, "sent": text, "created_at": iso(self.clock()),
+                                  "language": "en", "visibility": "public",
+                                  "content": self.render(text), "media_attachments": []})
+            self.counts[status_id] = dict(counts)
+        return status_id
+
+    @property
+    def status_reads(self) -> list[Call]:
+        """Every GET of one status."""
+        return self.calls_to("GET", r"/api/v1/statuses/\d+")
+
     # -- shapes ------------------------------------------------------------------------------
 
     def _attachment(self, media_id: str) -> dict[str, Any]:
@@ -293,7 +311,8 @@ class MastodonStandIn(StandIn):
                 "visibility": status["visibility"], "language": status["language"],
                 "uri": f"https://{self.domain}/users/{self.username}/statuses/{status['id']}",
                 "url": f"https://{self.domain}/@{self.username}/{status['id']}",
-                "replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "edited_at": None,
+                "replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "quotes_count": 0,
+                **self.counts.get(status["id"], {}), "edited_at": None,
                 "content": status["content"], "reblog": None, "account": self._account(),
                 "media_attachments": status["media_attachments"], "mentions": [], "tags": [],
                 "emojis": [], "card": None, "poll": None}

@@ -15,7 +15,7 @@ import html
 import itertools
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -55,6 +55,11 @@ class XStandIn(StandIn):
         self.media: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1860000000000000001)
         self._window_end = self.clock().replace(microsecond=0) + WINDOW
+        # Metrics: counts per tweet id (defaults are zeros), and which tweets this account may
+        # read non-public/organic metrics for (its own, under 30 days old).
+        self.metrics: dict[str, dict[str, Any]] = {}   # id -> {"public_metrics": {...}, "clicks": n}
+        self.private_readable: set[str] = set()
+        self.reads: list[tuple[str, str]] = []       # (tweet id, UTC date) per post returned
         self.route("POST", r"/2/tweets", self._create)
         self.route("DELETE", r"/2/tweets/(?P<tweet_id>\d+)", self._delete)
         self.route("GET", r"/2/tweets", self._lookup)
@@ -179,14 +184,58 @@ class XStandIn(StandIn):
         data = [self._shape(found[i], fields) for i in ids if i in found]
         if data:
             answer["data"] = data
+            day = self.clock().astimezone(UTC).date().isoformat()
+            self.reads += [(d["id"], day) for d in data]
         missing = [i for i in ids if i not in found]
+        errors: list[dict[str, Any]] = []
         if missing:
-            answer["errors"] = [{"value": i, "detail": f"Could not find tweet with ids: [{i}].",
-                                 "title": "Not Found Error", "resource_type": "tweet",
-                                 "parameter": "ids", "resource_id": i,
-                                 "type": "https://api.twitter.com/2/problems/resource-not-found"}
-                                for i in missing]
+            errors += [{"value": i, "detail": f"Could not find tweet with ids: [{i}].",
+                        "title": "Not Found Error", "resource_type": "tweet",
+                        "parameter": "ids", "resource_id": i,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found"}
+                       for i in missing]
+        # Private metrics of posts we may not read: the post comes back without them and an
+        # errors[] entry names the field (a 200, never an HTTP error).
+        for group in ("non_public_metrics", "organic_metrics"):
+            if group not in fields:
+                continue
+            for i in ids:
+                if i in found and i not in self.private_readable:
+                    errors.append({
+                        "value": group, "resource_id": i, "parameter": "tweet.fields",
+                        "resource_type": "tweet", "section": "data", "field": group,
+                        "title": "Field Authorization Error",
+                        "detail": f"Sorry, you are not authorized to access '{group}' on the "
+                                  f"Tweet with ids: [{i}].",
+                        "type": "https://api.twitter.com/2/problems/not-authorized-for-field"})
+        if errors:
+            answer["errors"] = errors
         return Reply(200, answer)
+
+    # -- metrics knobs -----------------------------------------------------------------------
+
+    def add_tweet(self, text: str, *, private: bool = True, clicks: int = 0, **counts: int) -> str:
+        """A tweet made elsewhere (for metrics tests); counts override public_metrics fields,
+        `clicks` is its url_link_clicks and `private` whether we may read its private metrics."""
+        tweet_id = str(next(self._ids))
+        with self.lock:
+            self.tweets.append({"id": tweet_id, "text": text, "sent": text, "media_ids": [],
+                                "urls": [], "created_at": self.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                                "author_id": self.user_id, "edit_history_tweet_ids": [tweet_id]})
+            self.metrics[tweet_id] = {"public_metrics": dict(counts), "clicks": clicks}
+            if private:
+                self.private_readable.add(tweet_id)
+        return tweet_id
+
+    @property
+    def lookup_calls(self) -> list[Call]:
+        """Every GET /2/tweets (the metrics reads)."""
+        return self.calls_to("GET", r"/2/tweets")
+
+    def charged_usd(self, cost: float = 0.005) -> float:
+        """What X would bill: each post once per UTC day it was read."""
+        with self.lock:
+            return len(set(self.reads)) * cost
 
     def _me(self, call: Call) -> Reply:
         return Reply(200, {"data": {"id": self.user_id, "name": "Wolverhampton Safeguarding",
@@ -266,7 +315,25 @@ class XStandIn(StandIn):
             shaped["attachments"] = {"media_keys": [f"3_{m}" for m in tweet["media_ids"]]}
         if "public_metrics" in fields:
             shaped["public_metrics"] = {"retweet_count": 0, "reply_count": 0, "like_count": 0,
-                                        "quote_count": 0, "bookmark_count": 0, "impression_count": 0}
+                                        "quote_count": 0, "bookmark_count": 0, "impression_count": 0,
+                                        **self.metrics.get(tweet["id"], {}).get("public_metrics", {})}
+        if tweet["id"] in self.private_readable:
+            public = shaped.get("public_metrics") or {}
+            counts = {**public, **self.metrics.get(tweet["id"], {}).get("public_metrics", {})}
+            impressions = counts.get("impression_count", 0)
+            clicks = self.metrics.get(tweet["id"], {}).get("clicks", 0)
+            if "non_public_metrics" in fields:
+                shaped["non_public_metrics"] = {
+                    "impression_count": impressions, "url_link_clicks": clicks,
+                    "user_profile_clicks": 0,
+                    "engagements": clicks + sum(counts.get(k, 0) for k in (
+                        "like_count", "retweet_count", "reply_count", "quote_count"))}
+            if "organic_metrics" in fields:
+                shaped["organic_metrics"] = {
+                    "impression_count": impressions, "like_count": counts.get("like_count", 0),
+                    "reply_count": counts.get("reply_count", 0),
+                    "retweet_count": counts.get("retweet_count", 0),
+                    "url_link_clicks": clicks, "user_profile_clicks": 0}
         return shaped
 
     def _invalid(self, parameter: str, message: str) -> Reply:
