@@ -16,6 +16,7 @@ from pathlib import Path
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 
 from pipeline.jobs import RUNTIMES, Runtime, utc_now
+from pipeline.ledger import APPROVED, PLANNED
 from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile
 
 log = logging.getLogger("wst.daemon")
@@ -140,7 +141,15 @@ class Daemon:
                     items = runtime.sync(now)
                     log.info("files changed: %s", reconcile(self.scheduler, items,
                                                             runtime.config_path, now, runtime.run_at))
-            if now - last_recheck >= RECHECK_EVERY:
+                    # reconcile only schedules future times: an item added (e.g. `wst post --at`)
+                    # whose time came before this watch noticed it gets a job now, never none
+                    due = {runtime.key(i): i for i in items if runtime.run_at(i) <= now}
+                    for entry in runtime.ledger.entries(states=[PLANNED, APPROVED]):
+                        if entry.key in due:
+                            runtime._retry(due[entry.key], now)
+            # flagged channels are asked again every 10 watches, at most once a minute
+            if now - last_recheck >= min(RECHECK_EVERY,
+                                         timedelta(seconds=10 * runtime.settings.watch_seconds)):
                 last_recheck = now
                 runtime.recheck_flagged(now)
             if now - last_unapproved >= UNAPPROVED_EVERY:

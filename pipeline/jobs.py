@@ -44,7 +44,7 @@ from pipeline.plan import BULLETIN_CAMPAIGN, Item, make_plan
 from pipeline.problems import InputError
 from pipeline.project import Project, load_project
 from pipeline.reactive import CAMPAIGN as REACTIVE
-from pipeline.reactive import ReactiveStore, items_for
+from pipeline.reactive import ReactivePost, ReactiveStore, items_for
 from pipeline.render import Renderer
 from pipeline.store import Store, open_store
 
@@ -52,6 +52,11 @@ log = logging.getLogger("wst.jobs")
 RUNTIMES: dict[str, Runtime] = {}
 # How far back a start-up looks for items that were due while the daemon was down.
 CATCH_UP_DAYS = 7
+# A job the scheduler runs a moment after its time is on time, even with a grace time of 0.
+ON_TIME_SLACK = timedelta(seconds=2)
+# How the last error of a final failure begins: publish() never tries one again by itself (a
+# person decides: `wst resolve --not-published` to try again, or `wst cancel`).
+FINAL = ("duplicate content, never retried", "refused, never retried", "gave up after")
 
 
 def publish_job(config_path: str, item_id: str) -> None:
@@ -89,6 +94,8 @@ class Runtime:
         self.renderer = self._renderer(self.project)
         self.alerts = Alerts(self.config, environ)
         self.adapters: dict[str, ChannelAdapter] = {}
+        # Saved reactive posts by id (they never change once saved); emptied by reload().
+        self._reactive_posts: dict[str, ReactivePost] = {}
 
     def _renderer(self, project: Project) -> Renderer:
         renderer = Renderer(project)
@@ -120,6 +127,7 @@ class Runtime:
             self.alerts = Alerts(config, self.environ)
             with self._adapter_lock:
                 self.adapters = {}
+            self._reactive_posts = {}
         return True
 
     # -- the plan -----------------------------------------------------------------------------
@@ -167,12 +175,24 @@ class Runtime:
         except (ValueError, IndexError):
             return None
         if campaign == REACTIVE:
-            return next((i for i in self.reactive_items() if i.id == item_id), None)
+            # only this post's items: planning every reactive post per job is O(n^2) in a burst
+            rp = self._reactive_post(parts[1])
+            enabled = set(self.config.enabled_channels())
+            return None if rp is None else next(
+                (i for i in items_for(rp, self.config.tz, enabled) if i.id == item_id), None)
         with self._reload_lock:
             if campaign != BULLETIN_CAMPAIGN and campaign not in self.project.campaigns:
                 return None
             found = make_plan(self.project, first, last, campaign=campaign).items
         return next((i for i in found if i.id == item_id), None)
+
+    def _reactive_post(self, post_id: str) -> ReactivePost | None:
+        """A saved reactive post by id, re-read from the store when one is not known yet."""
+        found = self._reactive_posts.get(post_id)
+        if found is None:
+            self._reactive_posts = {rp.id: rp for rp in self.reactive.all()}
+            found = self._reactive_posts.get(post_id)
+        return found
 
     def key(self, item: Item) -> str:
         """The ledger's idempotency key for this item's current version."""
@@ -217,8 +237,12 @@ class Runtime:
             return self.resolve_unconfirmed(item, key)
         if entry.state not in (PLANNED, APPROVED, FAILED):
             return entry.state  # published, held, superseded or cancelled: nothing to do
+        if entry.state == FAILED and (entry.last_error or "").startswith(FINAL):
+            return FAILED  # e.g. X's duplicate 403: another call would only be refused again
         late = now - self.run_at(item)
-        if late > timedelta(minutes=self.settings.grace_minutes):
+        if late < timedelta(0):
+            return "not due"  # never early: the scheduled job publishes it at its time
+        if late > timedelta(minutes=self.settings.grace_minutes) + ON_TIME_SLACK:
             return self._hold(item, key, f"missed its time by {_span(late)}, beyond the "
                               f"{self.settings.grace_minutes}-minute grace time; publish it by hand "
                               f"and run `wst resolve`, or cancel it", now, alert=True)
@@ -259,11 +283,13 @@ class Runtime:
             self._retry(item, exc.retry_at)
             return FAILED
         except Transient as exc:
-            self.ledger.mark_failed(key, str(exc), self.clock())
             if entry.attempts <= self.settings.retry_limit:
+                self.ledger.mark_failed(key, str(exc), self.clock())
                 backoff = self.settings.retry_backoff_seconds * 2 ** (entry.attempts - 1)
                 self._retry(item, self.clock() + timedelta(seconds=backoff))
             else:
+                self.ledger.mark_failed(key, f"gave up after {entry.attempts} attempts: {exc}",
+                                        self.clock())
                 self.alerts.send("failed", f"{item.id} failed after {entry.attempts} attempts",
                                  str(exc), self.clock())
             return FAILED
@@ -285,7 +311,7 @@ class Runtime:
                              self.clock())
             return FAILED
         except (Rejected, ChannelError) as exc:
-            self.ledger.mark_failed(key, str(exc), self.clock())
+            self.ledger.mark_failed(key, f"refused, never retried: {exc}", self.clock())
             self.alerts.send("failed", f"{item.id} was refused", str(exc), self.clock())
             return FAILED
         self.ledger.mark_published(key, publication.remote_id, publication.url, self.clock(),

@@ -39,7 +39,9 @@ def make_scheduler(engine, timezone, *, workers: int, grace_seconds: int) -> Bac
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=workers)},
-        job_defaults={"coalesce": True, "misfire_grace_time": grace_seconds, "max_instances": 1},
+        # APScheduler refuses a grace of 0; publish() applies the real grace rule to a missed job
+        job_defaults={"coalesce": True, "misfire_grace_time": max(1, grace_seconds),
+                      "max_instances": 1},
         timezone=timezone,
     )
 

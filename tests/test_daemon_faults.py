@@ -1,0 +1,361 @@
+"""Fault tests of the real daemon: `wst run` in a subprocess, killed with real signals, publishing
+over real HTTP to loopback stand-ins, with a real SQLite store. Every case ends by counting the
+posts on the stand-in: exactly one, or none.
+
+The scenarios mostly wait for due times, so they run side by side in threads (see
+daemon_helpers.Scenarios); each test takes its scenario's outcome, so a failure is reported
+against the right test with the scenario's own assertion message.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from daemon_helpers import (
+    LONDON,
+    PERSON,
+    LiveProject,
+    Scenarios,
+    due_in,
+    post_block,
+    sleep_until,
+    wait_until,
+)
+from standins.mastodon import MastodonStandIn
+from standins.x import WINDOW, XStandIn
+
+TEXT = "Worried about a child? You can talk to us."
+SCENARIOS: dict[str, Callable[[Path], None]] = {}
+
+
+def scenario(fn: Callable[[Path], None]) -> Callable[[Path], None]:
+    """Register a scenario; the test named test_<scenario> takes its outcome."""
+    SCENARIOS["test_" + fn.__name__] = fn
+    return fn
+
+
+@pytest.fixture(scope="module")
+def scenarios(request: pytest.FixtureRequest,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenarios]:
+    """Start every selected test's scenario at once (three at a time); wait for all at the end."""
+    module = sys.modules[__name__]
+    selected = [item.name for item in request.session.items
+                if getattr(item, "module", None) is module and item.name in SCENARIOS]
+    runner = Scenarios(workers=3)
+    # the slowest first, so the others fill the time it spends waiting
+    for name in sorted(selected, key=lambda n: n != "test_edit_after_approval"):
+        runner.submit(name, SCENARIOS[name], tmp_path_factory.mktemp(name[5:]))
+    yield runner
+    runner.shutdown()
+
+
+@pytest.fixture
+def outcome(scenarios: Scenarios, request: pytest.FixtureRequest) -> None:
+    """Wait for this test's own scenario and re-raise its failure."""
+    scenarios.outcome(request.node.name)
+
+
+class running:
+    """A LiveProject whose daemons are always SIGKILLed and reaped on the way out."""
+
+    def __init__(self, folder: Path, standins: dict, posts: str = "", **settings):
+        self.project = LiveProject.create(folder, standins, posts, **settings)
+
+    def __enter__(self) -> LiveProject:
+        return self.project
+
+    def __exit__(self, *exc: object) -> None:
+        self.project.kill_all()
+
+
+# -- 1. killed between `publishing` and `published` ------------------------------------------
+
+@scenario
+def sigkill_between_publishing_and_published(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}, request_timeout_seconds=15) as project:
+        daemon = project.run()
+        x.delay(60, land=True)  # the tweet is made at once; the answer never comes in time
+        project.post(TEXT, "x", due_in(1))
+        wait_until(lambda: len(x.posts) == 1, "the tweet to land on the stand-in")
+        assert project.rows("x")[0]["state"] == "publishing"
+        daemon.kill(signal.SIGKILL)
+        assert project.rows("x")[0]["state"] == "publishing"  # the crash hid the outcome
+
+        project.run()  # recover: unconfirmed, then find() asks X's timeline
+        row = project.wait_state("x", "published")
+        assert row["remote_id"] == x.posts[0]["id"]
+        assert row["url"].endswith("/status/" + x.posts[0]["id"])
+        time.sleep(1.0)
+        assert len(x.posts) == 1 and len(x.create_calls) == 1  # asked, never re-sent
+
+
+def test_sigkill_between_publishing_and_published(outcome: None) -> None:
+    """SIGKILL while X holds back its answer to a tweet it made: the restart settles the row
+    as published with X's id by asking X, and never sends the tweet again."""
+
+
+# -- 2. down across a due time ----------------------------------------------------------------
+
+@scenario
+def down_across_due_time_within_grace(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}, grace_minutes=60) as project:
+        due = due_in(1)
+        project.post(TEXT, "x", due)  # no daemon is running
+        sleep_until(due + timedelta(seconds=2))
+        assert x.create_calls == []
+        started = datetime.now(UTC)
+        project.run()
+        row = project.wait_state("x", "published")
+        assert len(x.posts) == 1 and row["remote_id"] == x.posts[0]["id"]
+        assert row["lateness_seconds"] >= 2.0  # it went late, and the lateness is recorded
+        assert datetime.fromisoformat(row["published_at"]) >= started
+
+
+def test_down_across_due_time_within_grace(outcome: None) -> None:
+    """Stopped across a due time, restarted within the grace time: published late, once,
+    with its lateness in `wst history`."""
+
+
+@scenario
+def down_across_due_time_beyond_grace(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}, grace_minutes=0) as project:
+        due = due_in(1)
+        project.post(TEXT, "x", due)
+        sleep_until(due + timedelta(seconds=4))  # beyond a grace of 0 (and the 2 s slack)
+        project.run()
+        row = project.wait_state("x", "held")
+        assert "grace" in row["last_error"] and "missed its time" in row["last_error"]
+        assert project.status()["counts"].get("held") == 1
+        time.sleep(1.0)
+        assert x.create_calls == [] and x.posts == []
+
+
+def test_down_across_due_time_beyond_grace(outcome: None) -> None:
+    """Stopped for longer than the grace time: the item is held and reported in status and
+    history, never posted and never dropped."""
+
+
+# -- 3. 429, then success after the reset; other channels go on --------------------------------
+
+@scenario
+def rate_limited_then_published_after_reset(folder: Path) -> None:
+    # X's clock runs a window behind, so its 15-minute reset falls a few seconds from now
+    shift = WINDOW - timedelta(seconds=6)
+    with XStandIn(clock=lambda: datetime.now(UTC) - shift) as x, MastodonStandIn() as m, \
+            running(folder, {"x": x, "mastodon": m}) as project:
+        project.run()
+        reset = x.rate_limit(1)  # in real time: the shifted clock plus its window
+        project.post(TEXT, "x,mastodon", due_in(1))
+        on_mastodon = project.wait_state("mastodon", "published")
+        assert datetime.fromisoformat(on_mastodon["published_at"]) < reset  # not held up by X
+        on_x = project.wait_state("x", "published")
+        assert datetime.fromisoformat(on_x["published_at"]) >= reset
+        assert len(x.posts) == 1 and len(m.posts) == 1
+        assert len(x.create_calls) == 2 and on_x["attempts"] == 2
+
+
+def test_rate_limited_then_published_after_reset(outcome: None) -> None:
+    """X answers 429: the X item waits for X's reset, then goes once; the Mastodon item due
+    at the same moment is published before that reset."""
+
+
+# -- 4. 5xx twice, then success ----------------------------------------------------------------
+
+@scenario
+def server_errors_then_published(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}) as project:
+        project.run()
+        x.server_error(2)
+        project.post(TEXT, "x", due_in(1))
+        row = project.wait_state("x", "published")
+        assert row["attempts"] == 3 and len(x.create_calls) == 3
+        assert len(x.posts) == 1 and row["remote_id"] == x.posts[0]["id"]
+
+
+def test_server_errors_then_published(outcome: None) -> None:
+    """Two 503s, then success: retried with backoff, published once on the third attempt."""
+
+
+# -- 5. a timeout where nothing landed ---------------------------------------------------------
+
+@scenario
+def timeout_unconfirmed_then_resolved_by_asking(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}, request_timeout_seconds=1) as project:
+        project.run()
+        x.delay(4, land=False)  # lost on the way: X never makes it
+        project.post(TEXT, "x", due_in(1))
+        row = project.wait_state("x", "unconfirmed")
+        assert "may exist" in row["last_error"]
+        assert x.posts == []
+        row = project.wait_state("x", "published")
+        assert len(x.posts) == 1 and row["remote_id"] == x.posts[0]["id"]
+        # the timeline was asked before the one resend
+        timeline = x.calls_to("GET", r"/2/users/\d+/tweets")
+        assert timeline and x.calls.index(timeline[0]) < x.calls.index(x.create_calls[1])
+        time.sleep(1.0)
+        assert len(x.create_calls) == 2 and len(x.posts) == 1
+
+
+def test_timeout_unconfirmed_then_resolved_by_asking(outcome: None) -> None:
+    """A timeout is unconfirmed; asking X shows nothing landed, so it is sent once more and
+    published: one post."""
+
+
+# -- 6. an expired token, then a fixed one -----------------------------------------------------
+
+@scenario
+def expired_token_held_then_released(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}) as project:
+        project.run()
+        x.expire_token()
+        project.post(TEXT, "x", due_in(1))
+        row = project.wait_state("x", "held")
+        assert "flagged" in row["last_error"]
+        assert project.status()["channels"]["x"]["flagged"]
+        assert x.posts == []
+        x.revoked = False  # the token works again; the daemon's recheck finds out by itself
+        row = project.wait_state("x", "published")
+        assert len(x.posts) == 1 and row["remote_id"] == x.posts[0]["id"]
+        assert project.status()["channels"]["x"]["flagged"] is None
+        assert len(x.create_calls) == 2  # the refused one and the one that went
+
+
+def test_expired_token_held_then_released(outcome: None) -> None:
+    """A 401 flags the channel and holds the item (shown in status); once the token works
+    again, the daemon's periodic recheck releases it and it goes once."""
+
+
+# -- 7. X's duplicate-content 403 --------------------------------------------------------------
+
+@scenario
+def duplicate_is_failed_never_retried(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}) as project:
+        daemon = project.run()
+        first = due_in(1)
+        project.post(TEXT, "x", first)
+        project.post(TEXT, "x", first + timedelta(seconds=1))  # the same words, a second later
+        project.wait_state("x", "published", 0)
+        row = project.wait_state("x", "failed", 1)
+        assert "duplicate" in row["last_error"]
+        calls = len(x.create_calls)
+        assert calls == 2
+        time.sleep(2.5)  # several backoff periods: nothing may try it again
+        assert len(x.create_calls) == calls and len(x.posts) == 1
+        daemon.kill(signal.SIGTERM)
+        project.run()  # nor the catch-up of a restart
+        time.sleep(1.5)
+        assert len(x.create_calls) == calls and len(x.posts) == 1
+        assert [(r["state"], r["attempts"]) for r in project.rows("x")] == [
+            ("published", 1), ("failed", 1)]
+
+
+def test_duplicate_is_failed_never_retried(outcome: None) -> None:
+    """The same text twice on X: the second is refused as a duplicate, recorded failed, and
+    never tried again, not even by a restart's catch-up."""
+
+
+# -- 8. two daemons on one store ---------------------------------------------------------------
+
+@scenario
+def two_daemons_one_runs(folder: Path) -> None:
+    with XStandIn() as x, running(folder, {"x": x}) as project:
+        a, b = project.start(), project.start()
+        wait_until(lambda: not a.running or not b.running, "one of the two daemons to exit")
+        loser, winner = (a, b) if not a.running else (b, a)
+        winner.wait_ready()
+        assert loser.wait_exit() != 0
+        assert "already publishing from this store" in loser.log
+        assert f"pid {winner.proc.pid}" in loser.log
+        project.post(TEXT, "x", due_in(1))
+        project.wait_state("x", "published")
+        time.sleep(1.0)
+        assert len(x.posts) == 1 and len(x.create_calls) == 1
+        assert winner.running
+
+
+def test_two_daemons_one_runs(outcome: None) -> None:
+    """Two `wst run` at once on one store: one runs, the other exits non-zero naming it; the
+    item goes once."""
+
+
+# -- 9. an edit after approval -----------------------------------------------------------------
+
+@scenario
+def edit_after_approval(folder: Path) -> None:
+    # content/ times are minutes: the next whole minute at least 10 s away
+    now = datetime.now(UTC)
+    due = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    if due - now < timedelta(seconds=10):
+        due += timedelta(minutes=1)
+    item = f"fault-drill/checkin/{due.astimezone(LONDON).date()}/x"
+    before = "Safer Internet Day is on Tuesday. Talk to your child about what they do online."
+    after = "Safer Internet Day is on Tuesday. Ask your child which apps they like."
+    with XStandIn() as x, \
+            running(folder, {"x": x}, posts=post_block("checkin", due, before)) as project:
+        project.ok("approve", item, "--by", PERSON)
+        assert project.rows("x")[0]["state"] == "approved"
+        daemon = project.run()
+        project.write_posts(post_block("checkin", due, after))  # edited while the daemon runs
+        wait_until(lambda: project.rows("x")[0]["state"] == "planned", "the edit to be noticed",
+                   every=0.3)
+        assert due - datetime.now(UTC) > timedelta(seconds=1), "the edit came too late to test"
+        row = project.wait_state("x", "held", timeout=80)
+        assert "not approved" in row["last_error"]
+        time.sleep(1.0)
+        assert x.create_calls == [] and x.posts == []
+
+        project.ok("approve", item, "--by", PERSON)
+        out = project.ok("release", item, "--channel", "x", "--by", PERSON)
+        assert f"{item}: published" in out
+        row = project.wait_state("x", "published")
+        assert [p["text"] for p in x.posts] == [after] and row["remote_id"] == x.posts[0]["id"]
+        time.sleep(1.0)
+        assert len(x.create_calls) == 1
+        assert daemon.kill(signal.SIGTERM) == 0 and "stopped cleanly" in daemon.log
+
+
+def test_edit_after_approval(outcome: None) -> None:
+    """An approved calendar post edited while the daemon runs is held at its time (the
+    approval was of the old words), not posted; approving the new words and releasing it
+    posts it once."""
+
+
+# -- 10. a pause across a due time -------------------------------------------------------------
+
+@scenario
+def pause_across_due_time(folder: Path) -> None:
+    help_text = "If you are worried about a child, call the MASH on 01902 555392."
+    with XStandIn() as x, MastodonStandIn() as m, \
+            running(folder, {"x": x, "mastodon": m}) as project:
+        project.run()
+        due = due_in(3)
+        project.post(TEXT, "x", due)
+        project.post(help_text, "mastodon", due, "--help-post")
+        out = project.ok("pause", "--reason", "A serious incident", "--keep-help", "--by", PERSON)
+        assert "1 waiting item(s) held" in out
+        project.wait_state("mastodon", "published")  # the help post still goes
+        sleep_until(due + timedelta(seconds=1))
+        row = project.wait_state("x", "held")
+        assert row["last_error"] == "paused: A serious incident"
+        assert x.create_calls == [] and [p["text"] for p in m.posts] == [help_text]
+
+        out = project.ok("resume", "--by", PERSON)
+        assert row["id"] in out and f"wst release {row['id']} --channel x" in out
+        time.sleep(1.0)
+        assert x.create_calls == []  # resuming decides nothing by itself
+        out = project.ok("release", row["id"], "--channel", "x", "--by", PERSON)
+        assert f"{row['id']}: published" in out
+        time.sleep(1.0)
+        assert len(x.posts) == 1 and len(x.create_calls) == 1 and len(m.posts) == 1
+        assert project.rows("x")[0]["state"] == "published"
+
+
+def test_pause_across_due_time(outcome: None) -> None:
+    """A pause with --keep-help before the due time: the help post goes, the other is held;
+    resume lists it with the release command; release posts it once."""
