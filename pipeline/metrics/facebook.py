@@ -129,7 +129,12 @@ class FacebookSource(MetricSource):
             if metric is None:
                 return [self.missing(ref, POST_FIELD, None, f"the post could not be read: {message}",
                                      now)]
-            why = "retired or unknown metric" if code == 100 else f"refused (code {code})"
+            if error.get("error_subcode") == 33:
+                why = "the post could not be read"   # deleted or hidden, not a retired metric
+            elif code == 100:
+                why = "retired or unknown metric"
+            else:
+                why = f"refused (code {code})"
             return [self.missing(ref, metric, INSIGHT_MEASURES.get(metric), f"{why}: {message}",
                                  now)]
         if metric is None:
