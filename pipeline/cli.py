@@ -265,7 +265,8 @@ def main() -> None:
     cli(prog_name="wst")
 
 
-# The publishing commands live in their own module and register themselves on `cli`.
+# The publishing and evaluation commands live in their own modules and register on `cli`.
+import pipeline.cli_collect  # noqa: E402
 import pipeline.cli_ops  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover

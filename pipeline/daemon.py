@@ -20,6 +20,8 @@ from pipeline.ledger import APPROVED, PLANNED
 from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile
 
 log = logging.getLogger("wst.daemon")
+COLLECT_FUNC = "pipeline.metrics.collect:collect_job"
+COLLECT_JOB = "collect-metrics"
 # Housekeeping that is not urgent runs at most this often.
 UNAPPROVED_EVERY = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=1)
@@ -121,6 +123,10 @@ class Daemon:
         result = reconcile(self.scheduler, items, runtime.config_path, now, runtime.run_at)
         log.info("scheduled: %s", result)
         runtime.recheck_flagged(now)
+        self.scheduler.add_job(
+            COLLECT_FUNC, "interval", minutes=runtime.config.settings.metrics.every_minutes,
+            args=[runtime.config_path], id=COLLECT_JOB, replace_existing=True, coalesce=True,
+            max_instances=1, misfire_grace_time=300)
         self.scheduler.resume()
 
     def serve(self) -> None:
