@@ -267,7 +267,8 @@ def main() -> None:
 
 # The publishing and evaluation commands live in their own modules and register on `cli`.
 import pipeline.cli_collect  # noqa: E402
-import pipeline.cli_ops  # noqa: E402, F401
+import pipeline.cli_ops  # noqa: E402
+import pipeline.cli_report  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
