@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import math
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -218,8 +220,11 @@ class LiveProject:
 
     def post(self, text: str, channels: str, at: datetime, *extra: str) -> str:
         """A reactive post at `at` (second precision, with its offset), approved at creation."""
-        return self.ok("post", "--text", text, "--channels", channels, "--at",
-                       at.isoformat(timespec="seconds"), "--approved-by", PERSON, *extra)
+        out = self.ok("post", "--text", text, "--channels", channels, "--at",
+                      at.isoformat(timespec="seconds"), "--approved-by", PERSON, *extra)
+        # a slow machine must not turn the case into another: the time has to be still ahead
+        assert "saved" in out, f"`wst post` ran past {at:%H:%M:%S}; choose a later time:\n{out}"
+        return out
 
     def history(self) -> list[dict[str, Any]]:
         """`wst history --json` from yesterday to tomorrow (so midnight can't hide a row)."""
@@ -235,12 +240,26 @@ class LiveProject:
         """`wst status --json`."""
         return json.loads(self.ok("status", "--json"))
 
+    def states(self, channel: str) -> list[str]:
+        """The channel's ledger states in history order, read straight from the SQLite file
+        (cheap enough to poll, where a `wst history` per poll would load the machine)."""
+        db = self.path / "var" / "wst.sqlite"
+        if not db.exists():
+            return []
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as conn:
+            return [r[0] for r in conn.execute(
+                "SELECT state FROM ledger WHERE channel = ? AND state != 'superseded' "
+                "ORDER BY due, item_id", (channel,))]
+
     def wait_state(self, channel: str, state: str, index: int = 0, timeout: float = WAIT) -> dict:
-        """Wait until the channel's `index`th history row is in `state`; that row."""
-        def reached() -> dict | None:
-            rows = self.rows(channel)
-            return rows[index] if len(rows) > index and rows[index]["state"] == state else None
-        return wait_until(reached, f"{channel} row {index} to be {state}", timeout, every=0.2)
+        """Wait until the channel's `index`th row is in `state`; that row from `wst history`."""
+        def reached() -> bool:
+            states = self.states(channel)
+            return len(states) > index and states[index] == state
+        wait_until(reached, f"{channel} row {index} to be {state}", timeout, every=0.1)
+        row = self.rows(channel)[index]
+        assert row["state"] == state, row
+        return row
 
     # -- the daemon ---------------------------------------------------------------------------
 

@@ -70,8 +70,11 @@ class running:
     def __enter__(self) -> LiveProject:
         return self.project
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         self.project.kill_all()
+        if exc is not None:  # the daemons' own account, to read beside the failed assertion
+            for daemon in self.project.daemons:
+                exc.add_note(f"--- {daemon.stderr_path.name}:\n{daemon.log[-6000:]}")
 
 
 # -- 1. killed between `publishing` and `published` ------------------------------------------
@@ -81,7 +84,7 @@ def sigkill_between_publishing_and_published(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}, request_timeout_seconds=15) as project:
         daemon = project.run()
         x.delay(60, land=True)  # the tweet is made at once; the answer never comes in time
-        project.post(TEXT, "x", due_in(1))
+        project.post(TEXT, "x", due_in(4))
         wait_until(lambda: len(x.posts) == 1, "the tweet to land on the stand-in")
         assert project.rows("x")[0]["state"] == "publishing"
         daemon.kill(signal.SIGKILL)
@@ -105,7 +108,7 @@ def test_sigkill_between_publishing_and_published(outcome: None) -> None:
 @scenario
 def down_across_due_time_within_grace(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}, grace_minutes=60) as project:
-        due = due_in(1)
+        due = due_in(6)
         project.post(TEXT, "x", due)  # no daemon is running
         sleep_until(due + timedelta(seconds=2))
         assert x.create_calls == []
@@ -125,7 +128,7 @@ def test_down_across_due_time_within_grace(outcome: None) -> None:
 @scenario
 def down_across_due_time_beyond_grace(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}, grace_minutes=0) as project:
-        due = due_in(1)
+        due = due_in(6)
         project.post(TEXT, "x", due)
         sleep_until(due + timedelta(seconds=4))  # beyond a grace of 0 (and the 2 s slack)
         project.run()
@@ -146,12 +149,12 @@ def test_down_across_due_time_beyond_grace(outcome: None) -> None:
 @scenario
 def rate_limited_then_published_after_reset(folder: Path) -> None:
     # X's clock runs a window behind, so its 15-minute reset falls a few seconds from now
-    shift = WINDOW - timedelta(seconds=6)
+    shift = WINDOW - timedelta(seconds=12)
     with XStandIn(clock=lambda: datetime.now(UTC) - shift) as x, MastodonStandIn() as m, \
             running(folder, {"x": x, "mastodon": m}) as project:
         project.run()
         reset = x.rate_limit(1)  # in real time: the shifted clock plus its window
-        project.post(TEXT, "x,mastodon", due_in(1))
+        project.post(TEXT, "x,mastodon", due_in(4))
         on_mastodon = project.wait_state("mastodon", "published")
         assert datetime.fromisoformat(on_mastodon["published_at"]) < reset  # not held up by X
         on_x = project.wait_state("x", "published")
@@ -172,7 +175,7 @@ def server_errors_then_published(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}) as project:
         project.run()
         x.server_error(2)
-        project.post(TEXT, "x", due_in(1))
+        project.post(TEXT, "x", due_in(4))
         row = project.wait_state("x", "published")
         assert row["attempts"] == 3 and len(x.create_calls) == 3
         assert len(x.posts) == 1 and row["remote_id"] == x.posts[0]["id"]
@@ -189,7 +192,7 @@ def timeout_unconfirmed_then_resolved_by_asking(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}, request_timeout_seconds=1) as project:
         project.run()
         x.delay(4, land=False)  # lost on the way: X never makes it
-        project.post(TEXT, "x", due_in(1))
+        project.post(TEXT, "x", due_in(4))
         row = project.wait_state("x", "unconfirmed")
         assert "may exist" in row["last_error"]
         assert x.posts == []
@@ -214,7 +217,7 @@ def expired_token_held_then_released(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}) as project:
         project.run()
         x.expire_token()
-        project.post(TEXT, "x", due_in(1))
+        project.post(TEXT, "x", due_in(4))
         row = project.wait_state("x", "held")
         assert "flagged" in row["last_error"]
         assert project.status()["channels"]["x"]["flagged"]
@@ -237,7 +240,7 @@ def test_expired_token_held_then_released(outcome: None) -> None:
 def duplicate_is_failed_never_retried(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}) as project:
         daemon = project.run()
-        first = due_in(1)
+        first = due_in(8)
         project.post(TEXT, "x", first)
         project.post(TEXT, "x", first + timedelta(seconds=1))  # the same words, a second later
         project.wait_state("x", "published", 0)
@@ -265,6 +268,9 @@ def test_duplicate_is_failed_never_retried(outcome: None) -> None:
 @scenario
 def two_daemons_one_runs(folder: Path) -> None:
     with XStandIn() as x, running(folder, {"x": x}) as project:
+        # the store exists first: on a brand-new file the loser can die of "database is
+        # locked" in store.py's PRAGMA journal_mode=WAL instead (reported, not ours to fix)
+        project.ok("status")
         a, b = project.start(), project.start()
         wait_until(lambda: not a.running or not b.running, "one of the two daemons to exit")
         loser, winner = (a, b) if not a.running else (b, a)
@@ -272,7 +278,7 @@ def two_daemons_one_runs(folder: Path) -> None:
         assert loser.wait_exit() != 0
         assert "already publishing from this store" in loser.log
         assert f"pid {winner.proc.pid}" in loser.log
-        project.post(TEXT, "x", due_in(1))
+        project.post(TEXT, "x", due_in(4))
         project.wait_state("x", "published")
         time.sleep(1.0)
         assert len(x.posts) == 1 and len(x.create_calls) == 1
@@ -302,8 +308,7 @@ def edit_after_approval(folder: Path) -> None:
         assert project.rows("x")[0]["state"] == "approved"
         daemon = project.run()
         project.write_posts(post_block("checkin", due, after))  # edited while the daemon runs
-        wait_until(lambda: project.rows("x")[0]["state"] == "planned", "the edit to be noticed",
-                   every=0.3)
+        wait_until(lambda: project.states("x") == ["planned"], "the edit to be noticed")
         assert due - datetime.now(UTC) > timedelta(seconds=1), "the edit came too late to test"
         row = project.wait_state("x", "held", timeout=80)
         assert "not approved" in row["last_error"]
@@ -334,7 +339,7 @@ def pause_across_due_time(folder: Path) -> None:
     with XStandIn() as x, MastodonStandIn() as m, \
             running(folder, {"x": x, "mastodon": m}) as project:
         project.run()
-        due = due_in(3)
+        due = due_in(7)
         project.post(TEXT, "x", due)
         project.post(help_text, "mastodon", due, "--help-post")
         out = project.ok("pause", "--reason", "A serious incident", "--keep-help", "--by", PERSON)
