@@ -361,6 +361,12 @@ def status(ctx: Context, as_json: bool) -> None:
             "flagged": h.get("reason") if h.get("flagged") else None,
             "rate_limited_until": limited.isoformat() if limited and limited > now else None,
         }
+    from pipeline.metrics.budget import XReads
+
+    month = now.astimezone(UTC)
+    x_spend = {"spent_usd": round(XReads(runtime.store).spent_usd(month.year, month.month), 3),
+               "budget_usd": config.settings.metrics.x_monthly_budget_usd,
+               "month": f"{month:%Y-%m}"}
     upcoming = [e for e in ledger.entries(states=["planned", "approved"]) if e.due >= now]
     upcoming.sort(key=lambda e: e.due)
     report = {
@@ -375,6 +381,7 @@ def status(ctx: Context, as_json: bool) -> None:
                   "state": e.state} for e in upcoming[:10]],
         "channels": channels,
         "counts": ledger.counts_by_state(),
+        "x_read_spend": x_spend,
         "recent_failures": [{"id": e.item_id, "channel": e.channel, "state": e.state,
                              "error": e.last_error} for e in ledger.recent_failures(10)],
     }
@@ -392,6 +399,7 @@ def status(ctx: Context, as_json: bool) -> None:
                              f"{holder.heartbeat_at.astimezone(tz):%H:%M:%S}"))
     click.echo("counts: " + (", ".join(f"{k} {v}" for k, v in sorted(report["counts"].items()))
                              or "nothing recorded yet"))
+    click.echo(f"X reads this month: ${x_spend['spent_usd']:.3f} of ${x_spend['budget_usd']:.2f}")
     click.echo("channels:")
     for name, c in channels.items():
         notes = [("dry-run" if c["dry_run"] else "live"), f"credentials {c['credentials']}"]
