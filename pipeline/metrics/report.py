@@ -485,8 +485,20 @@ def inputs_from_project(project: Any, store: Store, start: date, end: date, now:
                      f"are counted from the ledger only.")
     else:
         plan = make_plan(project, start, end, campaign=campaign)
+        # Items due before the pipeline first ran on this store were never its to publish:
+        # counting them as "not published" would misreport the partnership's delivery.
+        from pipeline.ledger import Ledger
+
+        since = Ledger(store).first_seen()
+        if since is None:
+            notes.append("Nothing has been published from this store yet: the plan is shown "
+                          "against no publications.")
         planned = [PlannedItem(i.id, i.campaign, i.channel, i.kind, i.due, i.title)
-                   for i in plan.items]
+                   for i in plan.items if since is None or i.due >= since]
+        if since is not None and len(planned) < len(plan.items):
+            notes.append(f"{len(plan.items) - len(planned)} item(s) planned before the pipeline "
+                         f"first ran on this store ({since.astimezone(config.tz):%d %B %Y}) "
+                         f"are not counted.")
     infos: dict[str, CampaignInfo] = {}
     for cid, camp in project.campaigns.items():
         spans: set[tuple[date, date]] = set()
