@@ -18,8 +18,8 @@ from pipeline.channels.base import (
     RateLimited,
     Rejected,
     Transient,
-    Unconfirmed,
 )
+from pipeline.channels.http import send
 
 COLLECTION = "app.bsky.feed.post"
 DEFAULT_BASE = "https://bsky.social"
@@ -187,21 +187,8 @@ class BlueskyAdapter(ChannelAdapter):
             headers["Authorization"] = f"Bearer {token}"
         if content_type:
             headers["Content-Type"] = content_type
-        try:
-            response = self.http.request(method, f"{self.base}/xrpc/{nsid}", json=json, params=params,
-                                         data=data, headers=headers, timeout=self.timeout)
-        except requests.ConnectTimeout:
-            raise Transient(self.name, f"{nsid}: could not connect in time") from None
-        except requests.Timeout:
-            if write:
-                raise Unconfirmed(self.name, f"{nsid}: no answer within {self.timeout:g}s; "
-                                             "ask find() before trying again") from None
-            raise Transient(self.name, f"{nsid}: no answer within {self.timeout:g}s") from None
-        except requests.ConnectionError as exc:
-            if write and not _never_connected(exc):
-                raise Unconfirmed(self.name, f"{nsid}: connection lost before the answer; "
-                                             "ask find() before trying again") from None
-            raise Transient(self.name, f"{nsid}: connection failed") from None
+        response = send(self.http, self.name, nsid, method, f"{self.base}/xrpc/{nsid}", write=write,
+                        timeout=self.timeout, json=json, params=params, data=data, headers=headers)
         if response.status_code < 300:
             return response.json() if response.content else {}
         self._raise_for(nsid, response)
@@ -281,8 +268,3 @@ def _language_tag(language: str) -> str:
     """The BCP 47 tag for the record: WST writes British English."""
     return "en-GB" if language in ("", "en", "en-GB") else language
 
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """True when the request never reached the server (refused, unresolvable), so no write happened."""
-    text = repr(exc.args[0]) if exc.args else ""
-    return "NewConnectionError" in text or "NameResolutionError" in text

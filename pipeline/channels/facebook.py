@@ -9,24 +9,27 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from pipeline.channels.base import (
     Artefact,
     AuthExpired,
     ChannelAdapter,
+    ChannelError,
     Publication,
     RateLimited,
     Rejected,
     Transient,
-    Unconfirmed,
 )
+from pipeline.channels.http import Wording, send
 
 GRAPH = "https://graph.facebook.com"
 RATE_CODES = frozenset({4, 17, 32, 613, 80001})   # app, user, page, custom and Page-BUC limits
 TRANSIENT_CODES = frozenset({1, 2})               # "unknown" and "temporary" API errors
 RATE_FALLBACK = timedelta(hours=1)                # Meta gives no reset time unless BUC says so
 RECENT = 100                                      # the most one feed page holds
+WORDING = Wording("could not connect to Facebook (timed out)", "Facebook did not answer in time",
+                  "the connection to Facebook broke after sending", "could not connect to Facebook",
+                  "the post may exist")
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 
@@ -92,41 +95,33 @@ class FacebookAdapter(ChannelAdapter):
             headers["Authorization"] = f"OAuth {token}"
         else:
             data = {**(data or {}), "access_token": token}
-        try:
-            response = self._session.request(method, url, params=params, data=data, files=files,
-                                             headers=headers, timeout=self.timeout)
-        except requests.ConnectTimeout as exc:
-            raise Transient(self.name, "could not connect to Facebook (timed out)") from exc
-        except requests.Timeout as exc:
-            if sending:
-                raise Unconfirmed(self.name, "Facebook did not answer in time; the post may exist") from exc
-            raise Transient(self.name, "Facebook did not answer in time") from exc
-        except requests.ConnectionError as exc:
-            reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            if sending and not isinstance(reason, NewConnectionError):
-                raise Unconfirmed(self.name, "the connection to Facebook broke after sending; "
-                                  "the post may exist") from exc
-            raise Transient(self.name, "could not connect to Facebook") from exc
-
+        response = send(self._session, self.name, path, method, url, write=sending, timeout=self.timeout,
+                        wording=WORDING, params=params, data=data, files=files, headers=headers)
         try:
             body = response.json()
         except ValueError:
             body = {}
         if response.ok and isinstance(body, dict):
             return body
-        error = body.get("error", {}) if isinstance(body, dict) else {}
-        code = error.get("code")
-        detail = _redact(f"{error.get('message') or response.reason} "
-                         f"(HTTP {response.status_code}, code {code}, "
-                         f"subcode {error.get('error_subcode')})", token)
-        if code == 190 or response.status_code == 401:
-            raise AuthExpired(self.name, f"the Page token no longer works: {detail}; "
-                              "generate a new Page access token")
-        if code in RATE_CODES:
-            raise RateLimited(self.name, _retry_at(response), f"rate limited: {detail}")
-        if response.status_code >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
-            raise Transient(self.name, f"Facebook server error: {detail}")
-        raise Rejected(self.name, f"Facebook refused the request: {detail}")
+        raise _graph_error(self.name, response, body, token, "request")
+
+
+def _graph_error(channel: str, response: requests.Response, body: Any, token: str,
+                 what: str) -> ChannelError:
+    """Our error for a failed Graph answer (shared with the metrics source); `what` was refused."""
+    error = body.get("error", {}) if isinstance(body, dict) else {}
+    code = error.get("code")
+    detail = _redact(f"{error.get('message') or response.reason} "
+                     f"(HTTP {response.status_code}, code {code}, "
+                     f"subcode {error.get('error_subcode')})", token)
+    if code == 190 or response.status_code == 401:
+        return AuthExpired(channel, f"the Page token no longer works: {detail}; "
+                           "generate a new Page access token")
+    if code in RATE_CODES:
+        return RateLimited(channel, _retry_at(response), f"rate limited: {detail}")
+    if response.status_code >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
+        return Transient(channel, f"Facebook server error: {detail}")
+    return Rejected(channel, f"Facebook refused the {what}: {detail}")
 
 
 def _retry_at(response: requests.Response) -> datetime:

@@ -18,8 +18,8 @@ from pipeline.channels.base import (
     RateLimited,
     Rejected,
     Transient,
-    Unconfirmed,
 )
+from pipeline.channels.http import send
 
 # Mailchimp sends no rate headers (platforms.md): after a 429 wait this long before trying again.
 RATE_LIMIT_WAIT = timedelta(seconds=60)
@@ -157,21 +157,9 @@ class MailchimpAdapter(ChannelAdapter):
         api_key = self.secret("api_key")
         url = self._base(api_key) + path
         action = f"{method} {path}"
-        try:
-            response = self.http.request(method, url, auth=("wst", api_key), json=json, params=params,
-                                         headers={"Accept": "application/json"}, timeout=self.timeout)
-        except requests.ConnectTimeout:
-            raise Transient(self.name, f"{action}: could not connect in time") from None
-        except requests.Timeout:
-            if write:
-                raise Unconfirmed(self.name, f"{action}: no answer within {self.timeout:g}s; "
-                                             "ask find() before trying again") from None
-            raise Transient(self.name, f"{action}: no answer within {self.timeout:g}s") from None
-        except requests.ConnectionError as exc:
-            if write and not _never_connected(exc):
-                raise Unconfirmed(self.name, f"{action}: connection lost before the answer; "
-                                             "ask find() before trying again") from None
-            raise Transient(self.name, f"{action}: connection failed") from None
+        response = send(self.http, self.name, action, method, url, write=write, timeout=self.timeout,
+                        auth=("wst", api_key), json=json, params=params,
+                        headers={"Accept": "application/json"})
         if response.status_code < 300:
             return response.json() if response.content else {}
         self._raise_for(action, response, api_key)
@@ -205,8 +193,3 @@ def _title(artefact: Artefact) -> str:
     """The campaign title the bulletin is found by."""
     return artefact.title or artefact.item_id
 
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """True when the request never reached the server (refused, unresolvable), so no write happened."""
-    text = repr(exc.args[0]) if exc.args else ""
-    return "NewConnectionError" in text or "NameResolutionError" in text

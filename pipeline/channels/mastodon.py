@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from pipeline.channels.base import (
     Artefact,
@@ -27,14 +26,17 @@ from pipeline.channels.base import (
     RateLimited,
     Rejected,
     Transient,
-    Unconfirmed,
 )
+from pipeline.channels.http import Wording, send
 
 RATE_PERIOD = timedelta(minutes=5)   # Mastodon's window, when a 429 carries no reset
 RECENT = 40                          # the most one page of an account's statuses holds
 MEDIA_POLLS = 10                     # bounded wait for an image the instance is still processing
 MEDIA_POLL_SECONDS = 1.0
 URL = re.compile(r"https?://[^\s<>\"]+")
+WORDING = Wording("could not connect to the instance (timed out)", "the instance did not answer in time",
+                  "the connection broke after sending", "could not connect to the instance",
+                  "the status may exist")
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
         ".webp": "image/webp"}
 
@@ -126,24 +128,9 @@ class MastodonAdapter(ChannelAdapter):
         base = self.settings.api_base.rstrip("/")
         if not base:
             raise Rejected(self.name, "api_base (the instance address) is not set in config.toml")
-        try:
-            response = self._session.request(
-                method, base + path, headers={"Authorization": f"Bearer {token}", **(headers or {})},
-                timeout=self.timeout, **kwargs)
-        except requests.ConnectTimeout as exc:
-            raise Transient(self.name, "could not connect to the instance (timed out)") from exc
-        except requests.Timeout as exc:
-            if sending:
-                raise Unconfirmed(self.name, "the instance did not answer in time; "
-                                  "the status may exist") from exc
-            raise Transient(self.name, "the instance did not answer in time") from exc
-        except requests.ConnectionError as exc:
-            reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            if sending and not isinstance(reason, NewConnectionError):
-                raise Unconfirmed(self.name, "the connection broke after sending; "
-                                  "the status may exist") from exc
-            raise Transient(self.name, "could not connect to the instance") from exc
-
+        response = send(self._session, self.name, path, method, base + path, write=sending,
+                        timeout=self.timeout, wording=WORDING,
+                        headers={"Authorization": f"Bearer {token}", **(headers or {})}, **kwargs)
         status = response.status_code
         if status < 300:
             return response

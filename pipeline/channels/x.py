@@ -14,7 +14,6 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth1
-from urllib3.exceptions import NewConnectionError
 
 from pipeline.channels.base import (
     Artefact,
@@ -25,13 +24,16 @@ from pipeline.channels.base import (
     RateLimited,
     Rejected,
     Transient,
-    Unconfirmed,
 )
+from pipeline.channels.http import Wording, transport_error
 
 # tweepy builds every address on this host (BaseClient.request); we re-address on the session.
 TWEEPY_HOST = "https://api.twitter.com"
 RATE_WINDOW = timedelta(minutes=15)   # X's window, used when a 429 carries no reset header
 RECENT = 100                          # the most one timeline page holds
+WORDING = Wording("could not connect to X (timed out)", "X did not answer in time",
+                  "the connection to X broke after sending", "could not connect to X",
+                  "the tweet may exist")
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
         ".webp": "image/webp"}
 
@@ -155,17 +157,8 @@ class XAdapter(ChannelAdapter):
             raise Transient(self.name, f"X server error: {_reason(exc)}") from exc
         except tweepy.HTTPException as exc:
             raise Rejected(self.name, f"X refused the request: {_reason(exc)}") from exc
-        except requests.ConnectTimeout as exc:
-            raise Transient(self.name, "could not connect to X (timed out)") from exc
-        except requests.Timeout as exc:
-            if sending:
-                raise Unconfirmed(self.name, "X did not answer in time; the tweet may exist") from exc
-            raise Transient(self.name, "X did not answer in time") from exc
-        except requests.ConnectionError as exc:
-            if sending and not _before_sending(exc):
-                raise Unconfirmed(self.name, "the connection to X broke after sending; "
-                                  "the tweet may exist") from exc
-            raise Transient(self.name, "could not connect to X") from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise transport_error(exc, self.name, write=sending, wording=WORDING) from exc
 
 
 def _checked(response: requests.Response) -> requests.Response:
@@ -201,12 +194,6 @@ def _answered_at(response: requests.Response) -> datetime:
 
 def _reason(exc: tweepy.HTTPException) -> str:
     return "; ".join(str(m) for m in exc.api_messages) or f"HTTP {exc.response.status_code}"
-
-
-def _before_sending(exc: requests.ConnectionError) -> bool:
-    """True when the connection never opened, so the platform cannot have seen the request."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)  # includes NameResolutionError
 
 
 def _as_posted(text: str, entities: dict[str, Any] | None) -> str:

@@ -9,15 +9,9 @@ from typing import Any
 
 import requests
 
-from pipeline.channels.base import AuthExpired, ChannelError, RateLimited, Rejected, Transient
-from pipeline.channels.facebook import (
-    GRAPH,
-    RATE_CODES,
-    RATE_FALLBACK,
-    TRANSIENT_CODES,
-    _redact,
-    _retry_at,
-)
+from pipeline.channels.base import AuthExpired, ChannelError, RateLimited
+from pipeline.channels.facebook import GRAPH, RATE_CODES, RATE_FALLBACK, WORDING, _graph_error, _redact
+from pipeline.channels.http import send
 from pipeline.metrics.base import (
     POST_FIELD,
     CollectResult,
@@ -174,33 +168,17 @@ class FacebookSource(MetricSource):
         version = self.settings.api_version.strip("/")
         url = f"{base}/{version}/" if version else f"{base}/"
         batch = json.dumps([{"method": "GET", "relative_url": u} for u in relative_urls])
-        try:
-            # The token goes in the form body, never the URL an error message might print.
-            response = self._session.post(url, data={"batch": batch, "access_token": token,
-                                                     "include_headers": "false"},
-                                          timeout=self.timeout)
-        except requests.Timeout as exc:
-            raise Transient(self.name, "Facebook did not answer in time") from exc
-        except requests.ConnectionError as exc:
-            raise Transient(self.name, "could not connect to Facebook") from exc
+        # The token goes in the form body, never the URL an error message might print.
+        response = send(self._session, self.name, "batch", "POST", url, write=False, timeout=self.timeout,
+                        wording=WORDING, data={"batch": batch, "access_token": token,
+                                               "include_headers": "false"})
         try:
             body = response.json()
         except ValueError:
             body = None
         if response.ok and isinstance(body, list):
             return body
-        error = body.get("error", {}) if isinstance(body, dict) else {}
-        code = error.get("code")
-        detail = _redact(f"{error.get('message') or response.reason} (HTTP {response.status_code}, "
-                         f"code {code}, subcode {error.get('error_subcode')})", token)
-        if code == 190 or response.status_code == 401:
-            raise AuthExpired(self.name, f"the Page token no longer works: {detail}; "
-                              "generate a new Page access token")
-        if code in RATE_CODES:
-            raise RateLimited(self.name, _retry_at(response), f"rate limited: {detail}")
-        if response.status_code >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
-            raise Transient(self.name, f"Facebook server error: {detail}")
-        raise Rejected(self.name, f"Facebook refused the batch: {detail}")
+        raise _graph_error(self.name, response, body, token, "batch")
 
     def _clean(self, text: str) -> str:
         return _redact(text, self.settings.secret("token", self.environ) or "")

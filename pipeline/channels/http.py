@@ -1,0 +1,64 @@
+"""The one place a `requests` connection problem becomes one of our errors.
+
+ConnectTimeout → Transient (nothing was sent). Timeout → Unconfirmed for a write (it may have
+landed), else Transient. ConnectionError → Unconfirmed for a write that had connected, else
+Transient. Each adapter keeps its own words for these through a `Wording`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from pipeline.channels.base import ChannelError, Transient, Unconfirmed
+
+
+class Wording(NamedTuple):
+    """An adapter's messages: str.format templates that may use {action} and {timeout}."""
+
+    connect_timeout: str = "{action}: could not connect in time"
+    no_answer: str = "{action}: no answer within {timeout:g}s"
+    lost: str = "{action}: connection lost before the answer"
+    failed: str = "{action}: connection failed"
+    may_exist: str = "ask find() before trying again"   # added when a write may have landed
+
+
+STEPS = Wording()   # names the failed step (an XRPC method, "POST /campaigns") in every message
+
+
+def never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the request never reached the server (refused, unresolvable), so no write happened."""
+    cause = exc.args[0] if exc.args else None
+    if isinstance(getattr(cause, "reason", None), NewConnectionError):  # includes NameResolutionError
+        return True
+    text = repr(cause) if exc.args else ""
+    return "NewConnectionError" in text or "NameResolutionError" in text
+
+
+def transport_error(exc: requests.Timeout | requests.ConnectionError, channel: str, *, write: bool,
+                    wording: Wording = STEPS, action: str = "", timeout: float = 0.0) -> ChannelError:
+    """Our error for a request that failed in transport; `write` marks one that may change things."""
+    def say(template: str) -> str:
+        return template.format(action=action, timeout=timeout)
+
+    if isinstance(exc, requests.ConnectTimeout):   # before Timeout: it is both
+        return Transient(channel, say(wording.connect_timeout))
+    if isinstance(exc, requests.Timeout):
+        if write:
+            return Unconfirmed(channel, f"{say(wording.no_answer)}; {wording.may_exist}")
+        return Transient(channel, say(wording.no_answer))
+    if write and not never_connected(exc):
+        return Unconfirmed(channel, f"{say(wording.lost)}; {wording.may_exist}")
+    return Transient(channel, say(wording.failed))
+
+
+def send(session: requests.Session, channel: str, action: str, method: str, url: str, *, write: bool,
+         timeout: float, wording: Wording = STEPS, **kwargs: Any) -> requests.Response:
+    """`session.request(method, url, **kwargs)`; a transport failure raises our error instead."""
+    try:
+        return session.request(method, url, timeout=timeout, **kwargs)
+    except (requests.Timeout, requests.ConnectionError) as exc:
+        raise transport_error(exc, channel, write=write, wording=wording, action=action,
+                              timeout=timeout) from exc
