@@ -191,11 +191,13 @@ class Ledger:
                 existing = conn.execute(select(t).where(t.c.key == key)).mappings().first()
                 if existing is not None and existing["state"] != SUPERSEDED:
                     # Same content: only the time or labels may have moved.
-                    if existing["state"] in (PLANNED, APPROVED, HELD):
-                        conn.execute(t.update().where(t.c.key == key).values(
-                            due=item.due, title=item.title, help=item.help,
-                            responsibility=item.responsibility, kind=item.kind,
-                            campaign=item.campaign))
+                    labels = dict(due=item.due, title=item.title, help=item.help,
+                                  responsibility=item.responsibility, kind=item.kind,
+                                  campaign=item.campaign)
+                    # written only if something moved: every job and start-up syncs its items
+                    if existing["state"] in (PLANNED, APPROVED, HELD) and any(
+                            existing[k] != v for k, v in labels.items()):
+                        conn.execute(t.update().where(t.c.key == key).values(**labels))
                     if blackout and existing["state"] in (PLANNED, APPROVED):
                         self._set(conn, key, HELD, now, last_error=item.note or "held by the calendar")
                         held.append(key)
