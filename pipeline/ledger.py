@@ -338,7 +338,7 @@ class Ledger:
     def begin_publishing(self, key: str, now: datetime) -> Entry:
         """Write `publishing` (and count the attempt) BEFORE the platform is called."""
         _aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.durable() as conn:
             row = self._row(conn, key)
             if not row["dry_run"]:
                 if row["state"] not in (APPROVED, FAILED):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ BUSY_TIMEOUT_SECONDS = 30
 # A daemon that has not refreshed its heartbeat for this long is presumed dead.
 DEFAULT_STALE_SECONDS = 120
 LOCK_NAME = "daemon"
+DURABLE = "wst_durable"  # connection info flag: this transaction must reach the disk
 
 
 class UTCDateTime(TypeDecorator):
@@ -176,6 +178,18 @@ class Store:
         self.pid = os.getpid()
         self.host = socket.gethostname()
 
+    @contextlib.contextmanager
+    def durable(self):
+        """A transaction that is on disk when it commits (power-cut safe), for the marks that
+        decide whether a platform is called again."""
+        with self.engine.connect() as conn:
+            conn.info[DURABLE] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop(DURABLE, None)
+
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
@@ -273,20 +287,40 @@ def _tune_sqlite(engine: Engine) -> None:
         # The driver's own implicit transactions would start DEFERRED; we issue BEGIN ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit stays atomic and
-        # survives a crash of the process; only an OS crash or power cut may undo the last ones.
-        # FULL cost a disk flush per commit, several per publication, all in series.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # The busy timeout first: switching a new file to WAL needs a moment's exclusive lock,
+        # and two daemons started together on a fresh store must wait, not fail.
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        _retry_locked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit stays atomic and
+        # survives a crash of the process, but a power cut may undo the last ones. That is fine
+        # for bookkeeping, not for the `publishing` mark written before a platform is called
+        # (losing it could post twice), so `Store.durable()` transactions flush (FULL), which
+        # also makes every earlier commit durable. The level can only change between transactions.
+        level = "FULL" if conn.info.get(DURABLE) else "NORMAL"
+        conn.exec_driver_sql(f"PRAGMA synchronous={level}")
         # IMMEDIATE takes the write lock up front, so a read-then-write transaction (the lock,
         # a state transition) can't interleave with another process's; WAL readers still proceed.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _retry_locked(action, attempts: int = 50, pause: float = 0.1) -> None:
+    """Run `action`, waiting out 'database is locked' (not covered by the busy timeout)."""
+    import sqlite3
+    import time
+
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(pause)
 
 
 def open_store(url: str, *, stale_after: float = DEFAULT_STALE_SECONDS) -> Store:

@@ -223,3 +223,39 @@ def test_apscheduler_job_store_shares_the_engine(url: str) -> None:
     finally:
         scheduler.shutdown(wait=False)
         store.close()
+
+
+OPENER = r"""
+import sys, time
+from pipeline.store import open_store
+url, start = sys.argv[1], float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))  # all open the brand-new file at the same moment
+open_store(url).close()
+print("opened", flush=True)
+"""
+
+
+def test_processes_opening_a_brand_new_store_together_all_succeed(url: str) -> None:
+    """Switching a new file to WAL needs a moment's exclusive lock: the others wait for it."""
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.time() + 1.0
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, url, str(start)], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(12)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(procs), [err for _, err in results]
+    assert all(out.strip() == "opened" for out, _ in results)
+
+
+def test_durable_transactions_reach_the_disk_and_others_need_not(url: str) -> None:
+    """The `publishing` mark is written with a full sync; bookkeeping with a normal one."""
+    store = open_store(url)
+    with store.durable() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    with store.engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    with store.durable() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    store.close()
