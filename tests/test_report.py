@@ -378,3 +378,17 @@ def test_cli_refuses_bad_input_with_a_fix(project):
     assert done.returncode == 2 and "no item" in done.stderr
     done = wst(project, "report", "--campaign", "safer-internternet-day")
     assert done.returncode == 2 and "did you mean 'safer-internet-day'?" in done.stderr
+
+
+def test_items_due_before_the_pipeline_first_ran_are_not_counted_as_unpublished(project):
+    """A store that started publishing today did not fail to publish 2024's posts."""
+    before = json.loads(wst(project, "report", "--format", "json", "--from", "2024-01-01",
+                            "--to", "2024-03-31").stdout)
+    assert before["totals"]["planned"] == 4  # nothing run yet: the plan against no publications
+    assert any("Nothing has been published from this store yet" in n for n in before["notes"])
+    done = wst(project, "run", "--once")
+    assert done.returncode == 0, done.stderr
+    after = json.loads(wst(project, "report", "--format", "json", "--from", "2024-01-01",
+                           "--to", "2024-03-31").stdout)
+    assert after["totals"]["planned"] == 0
+    assert any("4 item(s) planned before the pipeline first ran" in n for n in after["notes"])
