@@ -88,7 +88,7 @@ class SchedulerSettings(Strict):
     """How the daemon schedules and retries."""
 
     grace_minutes: int = Field(60, ge=0, le=10080, description="A job missed while the daemon was down still runs this late; older ones are held and reported.")
-    workers: int = Field(16, ge=1, le=128, description="Publications that may run at the same moment (each channel's calls are independent).")
+    workers: int = Field(32, ge=1, le=128, description="Publications that may run at the same moment (each channel's calls are independent).")
     watch_seconds: float = Field(5, gt=0, le=3600, description="How often `wst run` looks for changes to content/, schedules/ and config.toml.")
     horizon_days: int = Field(400, ge=1, le=3650, description="How far ahead jobs are scheduled.")
     bulletin_lead_minutes: int = Field(1440, ge=0, le=20160, description="Bulletins are handed to the mailing service this long before their send time (with a test send), and scheduled there for the send time.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,8 @@ RUNTIMES: dict[str, Runtime] = {}
 CATCH_UP_DAYS = 7
 # A job the scheduler runs a moment after its time is on time, even with a grace time of 0.
 ON_TIME_SLACK = timedelta(seconds=2)
+# publish() refreshes the daemon lock at most this often (seconds, monotonic).
+HEARTBEAT_EVERY = 1.0
 # How the last error of a final failure begins: publish() never tries one again by itself (a
 # person decides: `wst resolve --not-published` to try again, or `wst cancel`).
 FINAL = ("duplicate content, never retried", "refused, never retried", "gave up after")
@@ -87,6 +90,8 @@ class Runtime:
         self.lock_lost = False
         self._reload_lock = threading.RLock()
         self._adapter_lock = threading.Lock()
+        self._heartbeat_lock = threading.Lock()
+        self._next_heartbeat = 0.0  # time.monotonic() of the next heartbeat publish() makes
         self.config, self.project = self._load()
         self.store = store or open_store(self.config.store_url)
         self.ledger = Ledger(self.store)
@@ -222,7 +227,7 @@ class Runtime:
     def publish(self, item_id: str) -> str:
         """Publish one item if everything allows it now; returns the ledger state it ends in."""
         now = self.clock()
-        if self.owner != SYSTEM and (self.lock_lost or not self.store.heartbeat(self.owner, now)):
+        if self.owner != SYSTEM and (self.lock_lost or not self._lock_fresh(now)):
             self.lock_lost = True
             log.error("the daemon lock was lost; %s not published by this process", item_id)
             return "skipped"
@@ -230,9 +235,16 @@ class Runtime:
         if item is None:
             log.info("%s is no longer in the plan; nothing to do", item_id)
             return "gone"
-        self.ledger.sync_planned([item], now, dry_run=self.dry_run_for)
         key = self.key(item)
-        entry = self.ledger.entry(key)
+        # One read for the row, the pause and the channel (they were three transactions), and
+        # the sync's write transaction only when the row is missing or out of date.
+        view = self.ledger.publish_view(key, item.channel, now)
+        if not view.in_sync(item):
+            self.ledger.sync_planned([item], now, dry_run=self.dry_run_for)
+            view = self.ledger.publish_view(key, item.channel, now)
+        entry = view.entry
+        if entry is None:
+            return self.ledger.entry(key).state  # raises UnknownEntry, as before
         if entry.state in (PUBLISHING, UNCONFIRMED):
             return self.resolve_unconfirmed(item, key)
         if entry.state not in (PLANNED, APPROVED, FAILED):
@@ -246,12 +258,12 @@ class Runtime:
             return self._hold(item, key, f"missed its time by {_span(late)}, beyond the "
                               f"{self.settings.grace_minutes}-minute grace time; publish it by hand "
                               f"and run `wst resolve`, or cancel it", now, alert=True)
-        pause = self.ledger.active_pause(now)
+        pause = view.pause
         if pause is not None and pause.holds(item.due, item.help):
             return self._hold(item, key, f"paused: {pause.reason}", now)
-        blocked = self.ledger.channel_blocked(item.channel, now)
+        blocked = view.blocked(now)
         if blocked:
-            until = self.ledger.channel_health().get(item.channel, {}).get("rate_limited_until")
+            until = (view.health or {}).get("rate_limited_until")
             if until and until > now:
                 self._retry(item, until)
                 return entry.state
@@ -266,6 +278,22 @@ class Runtime:
         if not entry.dry_run and not has_adapter(self.config.settings.channels[item.channel].kind):
             return self._manual(item, key, rendered, now)
         return self._send(item, key, self.artefact(item, rendered, key), now)
+
+    def _lock_fresh(self, now: datetime) -> bool:
+        """Heartbeat the daemon lock at most once a second, not once per job: in a burst the
+        per-job write transaction cost as much as the publication. The watch loop heartbeats
+        too and sets lock_lost; and begin_publishing is atomic, so a daemon that lost the lock
+        still can't post an item a second time. One thread heartbeats; the rest go on."""
+        due = time.monotonic()
+        if due < self._next_heartbeat or not self._heartbeat_lock.acquire(blocking=False):
+            return True
+        try:
+            if not self.store.heartbeat(self.owner, now):
+                return False
+            self._next_heartbeat = due + HEARTBEAT_EVERY
+            return True
+        finally:
+            self._heartbeat_lock.release()
 
     def _send(self, item: Item, key: str, artefact: Artefact, now: datetime) -> str:
         adapter = self.adapter(item.channel)

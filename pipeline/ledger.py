@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from pipeline.store import (
     Store,
@@ -50,6 +50,20 @@ WAITING = (PLANNED, APPROVED, HELD, FAILED)
 # Rows a person may resolve by hand.
 RESOLVABLE = (UNCONFIRMED, FAILED, HELD, APPROVED)
 SYSTEM = "system"  # the `by` of changes the daemon makes on its own
+
+# The queries every publication runs, built once with bound parameters: building a SQLAlchemy
+# statement anew on every call cost more CPU than SQLite spent running it.
+_ROW = select(ledger_table).where(ledger_table.c.key == bindparam("key"))
+_STANDING_APPROVAL = (select(approvals_table)
+                      .where(approvals_table.c.item_id == bindparam("item_id"),
+                             approvals_table.c.version == bindparam("version"),
+                             approvals_table.c.voided_at.is_(None))
+                      .order_by(approvals_table.c.id))
+_ACTIVE_PAUSE = (select(pauses_table)
+                 .where(pauses_table.c.ended_at.is_(None),
+                        or_(pauses_table.c.until.is_(None), pauses_table.c.until > bindparam("now")))
+                 .order_by(pauses_table.c.id.desc()))
+_HEALTH = select(channel_health_table).where(channel_health_table.c.channel == bindparam("channel"))
 
 
 class LedgerError(Exception):
@@ -158,6 +172,49 @@ class SyncResult:
     skipped: list[str]
 
 
+def _labels(item: Any) -> dict[str, Any]:
+    """What sync_planned refreshes on an existing row of the same version."""
+    return dict(due=item.due, title=item.title, help=item.help, responsibility=item.responsibility,
+                kind=item.kind, campaign=item.campaign)
+
+
+@dataclass(frozen=True)
+class PublishView:
+    """What a publication checks first, read in one snapshot: its row (None if not synced yet),
+    the pause in force and its channel's health."""
+
+    entry: Entry | None
+    pause: Pause | None
+    health: dict[str, Any] | None
+
+    def in_sync(self, item: Any) -> bool:
+        """True if sync_planned([item]) would change nothing, so a publication can skip its write
+        transaction: the row of this exact version exists, is not superseded, carries the item's
+        labels, and the calendar does not hold the item."""
+        e = self.entry
+        return (e is not None and e.state != SUPERSEDED and item.status != HELD
+                and all(getattr(e, k) == v for k, v in _labels(item).items()))
+
+    def blocked(self, now: datetime) -> str | None:
+        """Why the channel can't publish at `now`, as Ledger.channel_blocked says."""
+        return _blocked(self.health, now)
+
+
+def _blocked(health: dict[str, Any] | None, now: datetime) -> str | None:
+    if health is None:
+        return None
+    if health["flagged"]:
+        return f"flagged: {health['reason']}"
+    if health["rate_limited_until"] is not None and health["rate_limited_until"] > now:
+        return f"rate limited until {health['rate_limited_until'].isoformat()}"
+    return None
+
+
+def _health(row: Any) -> dict[str, Any]:
+    return {"flagged": row["flagged"], "reason": row["reason"], "since": row["flagged_at"],
+            "rate_limited_until": row["rate_limited_until"], "updated_at": row["updated_at"]}
+
+
 def _aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
@@ -191,9 +248,7 @@ class Ledger:
                 existing = conn.execute(select(t).where(t.c.key == key)).mappings().first()
                 if existing is not None and existing["state"] != SUPERSEDED:
                     # Same content: only the time or labels may have moved.
-                    labels = dict(due=item.due, title=item.title, help=item.help,
-                                  responsibility=item.responsibility, kind=item.kind,
-                                  campaign=item.campaign)
+                    labels = _labels(item)
                     # written only if something moved: every job and start-up syncs its items
                     if existing["state"] in (PLANNED, APPROVED, HELD) and any(
                             existing[k] != v for k, v in labels.items()):
@@ -313,7 +368,7 @@ class Ledger:
         """Rows waiting for an approval, soonest due first (one per item version)."""
         _aware("now", now)
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(t).where(t.c.state == PLANNED)
                                 .order_by(t.c.due, t.c.dry_run, t.c.item_id)).mappings().all()
         seen: set[tuple[str, str]] = set()
@@ -328,7 +383,7 @@ class Ledger:
 
     def approvals(self, item_id: str) -> list[dict[str, Any]]:
         """Every approval recorded for an item, oldest first, voided ones included."""
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(approvals_table).where(approvals_table.c.item_id == item_id)
                                 .order_by(approvals_table.c.id)).mappings().all()
         return [dict(r) for r in rows]
@@ -348,8 +403,7 @@ class Ledger:
                 if self._approval(conn, row["item_id"], row["version"]) is None:
                     raise IllegalTransition(key, row["item_id"], row["state"], PUBLISHING,
                                             "no standing approval of this exact version")
-            self._set(conn, key, PUBLISHING, now, attempts=row["attempts"] + 1)
-            return Entry.from_row(self._row(conn, key))
+            return self._move(conn, row, PUBLISHING, now, attempts=row["attempts"] + 1)
 
     def mark_published(self, key: str, remote_id: str, url: str, now: datetime,
                        lateness: timedelta | float | None = None) -> Entry:
@@ -359,9 +413,8 @@ class Ledger:
             row = self._row(conn, key)
             self._check(row, PUBLISHED, allowed_from=(PUBLISHING,))
             seconds = self._lateness(row, now, lateness)
-            self._set(conn, key, PUBLISHED, now, remote_id=remote_id, url=url, published_at=now,
-                      lateness_seconds=seconds, last_error=None)
-            return Entry.from_row(self._row(conn, key))
+            return self._move(conn, row, PUBLISHED, now, remote_id=remote_id, url=url,
+                              published_at=now, lateness_seconds=seconds, last_error=None)
 
     def mark_failed(self, key: str, error: str, now: datetime) -> Entry:
         """The platform refused or could not be reached before accepting: it did not go out."""
@@ -376,8 +429,7 @@ class Ledger:
         with self.store.engine.begin() as conn:
             row = self._row(conn, key)
             self._check(row, state, allowed_from=(PUBLISHING,))
-            self._set(conn, key, state, now, last_error=error)
-            return Entry.from_row(self._row(conn, key))
+            return self._move(conn, row, state, now, last_error=error)
 
     def mark_held(self, key: str, reason: str, now: datetime) -> Entry:
         """Keep an item back (pause, blackout, flagged channel, missed its time) for a person to decide."""
@@ -513,14 +565,12 @@ class Ledger:
     def active_pause(self, now: datetime) -> Pause | None:
         """The pause in force at `now`, if any (one whose `until` has passed is not)."""
         _aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return self._active_pause(conn, now)
 
     @staticmethod
     def _active_pause(conn: Connection, now: datetime) -> Pause | None:
-        p = pauses_table
-        row = conn.execute(select(p).where(p.c.ended_at.is_(None), or_(p.c.until.is_(None), p.c.until > now))
-                           .order_by(p.c.id.desc())).mappings().first()
+        row = conn.execute(_ACTIVE_PAUSE, {"now": now}).mappings().first()
         if row is None:
             return None
         return Pause(row["id"], row["reason"], row["by"], row["started_at"], row["until"], row["keep_help"])
@@ -530,7 +580,7 @@ class Ledger:
         query = select(events_table).order_by(events_table.c.id)
         if kind is not None:
             query = query.where(events_table.c.kind == kind)
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(query).mappings().all()
         return [{**r, "details": json.loads(r["details"])} for r in rows]
 
@@ -557,24 +607,27 @@ class Ledger:
 
     def channel_health(self) -> dict[str, dict[str, Any]]:
         """Every channel with a recorded health state: flagged, reason, since, rate_limited_until."""
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(channel_health_table)
                                 .order_by(channel_health_table.c.channel)).mappings().all()
-        return {r["channel"]: {"flagged": r["flagged"], "reason": r["reason"], "since": r["flagged_at"],
-                               "rate_limited_until": r["rate_limited_until"],
-                               "updated_at": r["updated_at"]} for r in rows}
+        return {r["channel"]: _health(r) for r in rows}
 
     def channel_blocked(self, channel: str, now: datetime) -> str | None:
         """Why the channel can't publish at `now` (flagged or rate-limited), or None if it can."""
         _aware("now", now)
-        health = self.channel_health().get(channel)
-        if health is None:
-            return None
-        if health["flagged"]:
-            return f"flagged: {health['reason']}"
-        if health["rate_limited_until"] is not None and health["rate_limited_until"] > now:
-            return f"rate limited until {health['rate_limited_until'].isoformat()}"
-        return None
+        return _blocked(self.channel_health().get(channel), now)
+
+    def publish_view(self, key: str, channel: str, now: datetime) -> PublishView:
+        """The row, the pause in force and the channel's health in ONE read transaction (a
+        publication used to spend three on them). Only for deciding; begin_publishing re-checks
+        the row under the write lock, so a stale snapshot can't let anything out twice."""
+        _aware("now", now)
+        with self.store.reading() as conn:
+            row = conn.execute(_ROW, {"key": key}).mappings().first()
+            pause = self._active_pause(conn, now)
+            health = conn.execute(_HEALTH, {"channel": channel}).mappings().first()
+        return PublishView(None if row is None else Entry.from_row(row), pause,
+                           None if health is None else _health(health))
 
     def _upsert_health(self, channel: str, **values: Any) -> None:
         h = channel_health_table
@@ -586,10 +639,11 @@ class Ledger:
                 conn.execute(h.update().where(h.c.channel == channel).values(**values))
 
     # -- reading ------------------------------------------------------------------------------
+    # Reads use Store.reading(): a deferred BEGIN that does not queue for SQLite's write lock.
 
     def entry(self, key: str) -> Entry:
         """One row by its key."""
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return Entry.from_row(self._row(conn, key))
 
     def entries(self, *, item_id: str | None = None, states: Iterable[str] | None = None) -> list[Entry]:
@@ -600,7 +654,7 @@ class Ledger:
             query = query.where(t.c.item_id == item_id)
         if states is not None:
             query = query.where(t.c.state.in_(list(states)))
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return [Entry.from_row(r) for r in conn.execute(query).mappings().all()]
 
     def due(self, now: datetime) -> list[Entry]:
@@ -608,7 +662,7 @@ class Ledger:
         _aware("now", now)
         t = ledger_table
         ready = or_(t.c.state == APPROVED, and_(t.c.dry_run.is_(True), t.c.state == PLANNED))
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(t).where(t.c.due <= now, ready)
                                 .order_by(t.c.due, t.c.item_id)).mappings().all()
         return [Entry.from_row(r) for r in rows]
@@ -622,7 +676,7 @@ class Ledger:
         query = select(t).where(t.c.due >= start, t.c.due < end).order_by(t.c.due, t.c.item_id)
         if not include_superseded:
             query = query.where(t.c.state != SUPERSEDED)
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(query).mappings().all()
         return [{"id": r["item_id"], "key": r["key"], "channel": r["channel"], "state": r["state"],
                  "remote_id": r["remote_id"], "url": r["url"], "due": r["due"],
@@ -633,20 +687,20 @@ class Ledger:
 
     def first_seen(self) -> datetime | None:
         """When the ledger recorded its first item: the pipeline's first run on this store."""
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return conn.execute(select(func.min(ledger_table.c.created_at))).scalar()
 
     def counts_by_state(self) -> dict[str, int]:
         """How many rows are in each state (states with none are left out)."""
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(t.c.state, func.count()).group_by(t.c.state)).all()
         return {state: int(n) for state, n in rows}
 
     def recent_failures(self, n: int = 10) -> list[Entry]:
         """The `n` most recently changed rows that failed or are unconfirmed, newest first."""
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(t).where(t.c.state.in_((FAILED, UNCONFIRMED)))
                                 .order_by(t.c.updated_at.desc(), t.c.key).limit(n)).mappings().all()
         return [Entry.from_row(r) for r in rows]
@@ -655,7 +709,7 @@ class Ledger:
 
     @staticmethod
     def _row(conn: Connection, key: str) -> Any:
-        row = conn.execute(select(ledger_table).where(ledger_table.c.key == key)).mappings().first()
+        row = conn.execute(_ROW, {"key": key}).mappings().first()
         if row is None:
             raise UnknownEntry(f"key {key}")
         return row
@@ -678,10 +732,20 @@ class Ledger:
                      .values(state=state, updated_at=now, **values))
 
     @staticmethod
+    def _move(conn: Connection, row: Any, state: str, now: datetime, **values: Any) -> Entry:
+        """_set for a row the caller read in this same write transaction (BEGIN IMMEDIATE: nobody
+        else can have changed it since), without reading it twice more: the same transition gate,
+        one UPDATE, and the Entry built from the row and the new values. In a burst every
+        statement inside a write transaction is time other publications queue for the lock."""
+        if state not in TRANSITIONS[row["state"]]:
+            raise IllegalTransition(row["key"], row["item_id"], row["state"], state)
+        values = dict(values, state=state, updated_at=now)
+        conn.execute(ledger_table.update().where(ledger_table.c.key == row["key"]).values(**values))
+        return Entry.from_row({**row, **values})
+
+    @staticmethod
     def _approval(conn: Connection, item_id: str, version: str) -> Any:
-        a = approvals_table
-        return conn.execute(select(a).where(a.c.item_id == item_id, a.c.version == version,
-                                            a.c.voided_at.is_(None)).order_by(a.c.id)).mappings().first()
+        return conn.execute(_STANDING_APPROVAL, {"item_id": item_id, "version": version}).mappings().first()
 
     def _ready_state(self, conn: Connection, row: Any) -> str:
         return APPROVED if self._approval(conn, row["item_id"], row["version"]) is not None else PLANNED

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +37,7 @@ BUSY_TIMEOUT_SECONDS = 30
 DEFAULT_STALE_SECONDS = 120
 LOCK_NAME = "daemon"
 DURABLE = "wst_durable"  # connection info flag: this transaction must reach the disk
+READ_ONLY = "wst_read_only"  # connection info flag: this transaction only reads
 
 
 class UTCDateTime(TypeDecorator):
@@ -190,6 +193,19 @@ class Store:
             finally:
                 conn.info.pop(DURABLE, None)
 
+    @contextlib.contextmanager
+    def reading(self):
+        """A transaction that only reads: on SQLite a plain deferred BEGIN, so it takes no write
+        lock and never waits for (or holds up) a writer; it sees one consistent snapshot.
+        Nothing read here may be trusted by a later write: writes re-read under BEGIN IMMEDIATE."""
+        with self.engine.connect() as conn:
+            conn.info[READ_ONLY] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop(READ_ONLY, None)
+
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
@@ -252,7 +268,7 @@ class Store:
 
     def lock_holder(self) -> LockHolder | None:
         """The current holder of the daemon lock, if any (it may be stale)."""
-        with self.engine.begin() as conn:
+        with self.reading() as conn:
             row = conn.execute(select(daemon_lock_table)
                                .where(daemon_lock_table.c.name == LOCK_NAME)).mappings().first()
         if row is None:
@@ -279,11 +295,52 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+class _SQLiteConnection(sqlite3.Connection):
+    """A driver connection that lets go of its engine's in-process write lock when the write
+    transaction ends (commit, rollback or close), whichever way SQLAlchemy or the pool ends it."""
+
+    wst_write_lock: threading.RLock | None = None
+    wst_holds = False
+    wst_synchronous: str | None = None  # the PRAGMA synchronous level last set on it
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._wst_release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._wst_release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._wst_release()
+
+    def _wst_release(self) -> None:
+        if self.wst_holds:
+            self.wst_holds = False
+            with contextlib.suppress(RuntimeError):  # never let bookkeeping mask the real outcome
+                self.wst_write_lock.release()
+
+
 def _tune_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, and BEGIN IMMEDIATE so two processes never both write."""
+    # Threads of one process queue for the write lock here, not in SQLite's busy handler: that
+    # handler polls with sleeps of up to 100 ms, so with dozens of workers (and the scheduler
+    # thread deleting each due job) a write waited far longer than the writes before it took.
+    # A Python lock hands over at once. It is only an aid: SQLite's lock still decides (and
+    # still keeps other processes out), and after the busy timeout a waiter goes on to SQLite.
+    write_lock = threading.RLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if isinstance(dbapi_connection, _SQLiteConnection):
+            dbapi_connection.wst_write_lock = write_lock
         # The driver's own implicit transactions would start DEFERRED; we issue BEGIN ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -296,16 +353,35 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.info.get(READ_ONLY):
+            # A read needs neither the write lock nor a sync level (it writes nothing; the next
+            # write transaction on this connection sets its own level). A deferred BEGIN in WAL
+            # reads a snapshot alongside writers instead of queueing behind them (~half a
+            # publication's transactions are reads; under IMMEDIATE they were serialised).
+            conn.exec_driver_sql("BEGIN")
+            return
         # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit stays atomic and
         # survives a crash of the process, but a power cut may undo the last ones. That is fine
         # for bookkeeping, not for the `publishing` mark written before a platform is called
         # (losing it could post twice), so `Store.durable()` transactions flush (FULL), which
         # also makes every earlier commit durable. The level can only change between transactions.
         level = "FULL" if conn.info.get(DURABLE) else "NORMAL"
-        conn.exec_driver_sql(f"PRAGMA synchronous={level}")
-        # IMMEDIATE takes the write lock up front, so a read-then-write transaction (the lock,
-        # a state transition) can't interleave with another process's; WAL readers still proceed.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi = conn.connection.dbapi_connection
+        # Issued only when this connection's level must change (one statement fewer, mostly).
+        if getattr(dbapi, "wst_synchronous", None) != level:
+            conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+            with contextlib.suppress(AttributeError):
+                dbapi.wst_synchronous = level
+        if isinstance(dbapi, _SQLiteConnection) and not dbapi.wst_holds:
+            dbapi.wst_holds = write_lock.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            # IMMEDIATE takes the write lock up front, so a read-then-write transaction (the lock,
+            # a state transition) can't interleave with another process's; WAL readers proceed.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(dbapi, _SQLiteConnection):
+                dbapi._wst_release()
+            raise
 
 
 def _retry_locked(action, attempts: int = 50, pause: float = 0.1) -> None:
@@ -328,7 +404,8 @@ def open_store(url: str, *, stale_after: float = DEFAULT_STALE_SECONDS) -> Store
     path = _sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS,
+                                                  "factory": _SQLiteConnection})
         _tune_sqlite(engine)
     else:
         engine = create_engine(url)
