@@ -216,6 +216,11 @@ class Runtime:
                     log_ = Deliveries(self.store, channel)
                     extra = {"base_dir": self.config.root, "sent": log_.sent(),
                              "on_sent": log_.record}
+                if settings.kind == "mailchimp" and not settings.test_recipients:
+                    # the business unit queues the bulletin, so it gets the test send
+                    unit = [p.email for p in self.config.settings.people.values()
+                            if "business-unit" in p.roles and p.email]
+                    settings = settings.model_copy(update={"test_recipients": unit})
                 found = self.adapters[channel] = make_adapter(
                     channel, settings, self.environ, dry_run=self.dry_run_for(channel),
                     outbox=self.config.resolve(self.config.settings.paths.outbox),

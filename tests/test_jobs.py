@@ -177,3 +177,18 @@ def test_run_once_publishes_what_is_due_then_exits(tmp_path: Path, x: XStandIn) 
     assert project.status()["daemon"] is None
     again = project.wst("run", "--once")
     assert again.returncode == 0 and len(x.create_calls) == 1
+
+
+def test_the_bulletin_test_send_goes_to_the_business_unit_by_default(tmp_path: Path) -> None:
+    """Mailchimp's test send reaches the business unit unless test_recipients says otherwise."""
+    from conftest import copy_minimal
+
+    from pipeline.jobs import Runtime
+
+    project = copy_minimal(tmp_path / "p")
+    project.edit("config.toml", "[roles]\n", '[roles]\nbusiness-unit = "Business unit"\n')
+    project.edit("config.toml", "[people.approver]\n",
+                 '[people.unit]\nname = "Business unit"\nroles = ["business-unit"]\n'
+                 'email = "unit@example.org"\n\n[people.approver]\n')
+    runtime = Runtime(project.config, {})
+    assert list(runtime.adapter("mailchimp").settings.test_recipients) == ["unit@example.org"]
