@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -107,6 +107,35 @@ class MetricSource(ABC):
             return response
         session.hooks["response"].append(_count)
         return session
+
+    def one_call_each(self, refs: list[Ref], now: datetime,
+                      fetch: Callable[[Ref], dict[str, Any]],
+                      read: Callable[[Ref, dict[str, Any], datetime], list[Snapshot]],
+                      unreadable: str) -> CollectResult:
+        """Collect platforms that answer one item per call: a 429 or dead credentials end the
+        round for this account; an item the platform refuses is recorded as missing."""
+        from pipeline.channels.base import AuthExpired, ChannelError, RateLimited, Rejected
+
+        result = CollectResult()
+        start_calls = self.http_calls
+        for ref in refs:
+            try:
+                answer = fetch(ref)
+            except (RateLimited, AuthExpired) as exc:
+                result.errors.append(str(exc))
+                if isinstance(exc, RateLimited):
+                    result.rate_limited_until = exc.retry_at
+                break
+            except Rejected as exc:
+                result.snapshots.append(self.missing(ref, POST_FIELD, None,
+                                                     f"{unreadable}: {exc.detail}", now))
+                continue
+            except ChannelError as exc:
+                result.errors.append(str(exc))
+                continue
+            result.snapshots += read(ref, answer, now)
+        result.calls_made = self.http_calls - start_calls
+        return result
 
     def snapshot(self, ref: Ref, field_name: str, measure: str | None, value: Any,
                  now: datetime, *, reason: str = "") -> Snapshot:

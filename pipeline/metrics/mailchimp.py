@@ -7,9 +7,8 @@ from typing import Any
 
 import requests
 
-from pipeline.channels.base import AuthExpired, ChannelError, RateLimited, Rejected
 from pipeline.channels.mailchimp import MailchimpAdapter
-from pipeline.metrics.base import DERIVED, POST_FIELD, CollectResult, MetricSource, Ref
+from pipeline.metrics.base import DERIVED, CollectResult, MetricSource, Ref
 from pipeline.metrics.snapshots import Snapshot
 
 API_VERSION = "3.0"
@@ -61,26 +60,10 @@ class MailchimpSource(MetricSource):
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
         """One report per campaign; a 429 or a dead key ends the round for this account."""
         self._now = now
-        result = CollectResult()
-        start_calls = self.http_calls
-        for ref in refs:
-            try:
-                report = self._adapter._request("GET", f"/reports/{ref.remote_id}", write=False)
-            except (RateLimited, AuthExpired) as exc:
-                result.errors.append(str(exc))
-                if isinstance(exc, RateLimited):
-                    result.rate_limited_until = exc.retry_at
-                break
-            except Rejected as exc:
-                result.snapshots.append(self.missing(ref, POST_FIELD, None,
-                                                     f"no report: {exc.detail}", now))
-                continue
-            except ChannelError as exc:
-                result.errors.append(str(exc))
-                continue
-            result.snapshots += self._report(ref, report, now)
-        result.calls_made = self.http_calls - start_calls
-        return result
+        return self.one_call_each(
+            refs, now,
+            lambda ref: self._adapter._request("GET", f"/reports/{ref.remote_id}", write=False),
+            self._report, "no report")
 
     def _report(self, ref: Ref, report: dict[str, Any], now: datetime) -> list[Snapshot]:
         values = {name: _dig(report, name) for name in FIELDS}
