@@ -7,7 +7,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from pipeline.calendar import Blackout, occurrences, send_day_in, windows
 from pipeline.problems import WARNING, Problem
@@ -120,13 +119,13 @@ def make_plan(project: Project, start: date, end: date, *, campaign: str | None 
     for cp in project.posts:
         if campaign not in (None, cp.campaign):
             continue
-        items += _post_items(project, cp, start, end, enabled, channel, due_at, holds, tz)
+        items += _post_items(project, cp, start, end, enabled, channel, due_at, holds)
     items.sort(key=lambda i: (i.due, i.kind, i.campaign, i.id))
     return Plan(start, end, items, [notes[k] for k in sorted(notes)])
 
 
 def _post_items(project: Project, cp: CampaignPost, start: date, end: date, enabled,
-                channel, due_at, holds: _Holds, tz: ZoneInfo) -> list[Item]:
+                channel, due_at, holds: _Holds) -> list[Item]:
     camp = project.campaigns.get(cp.campaign)
     if camp is None:
         return []
