@@ -117,7 +117,7 @@ class Renderer:
             max_characters=channel.max_characters), own_hosts=self.hosts)
         return rendered, tuple(lint_post(rendered, self.context, label))
 
-    def _render_bulletin(self, item: Item, *, footer: str | None = None):
+    def _render_bulletin(self, item: Item):
         month = item.source.removeprefix("bulletin:")
         bulletin = self.project.bulletins.get(month)
         if bulletin is None:
@@ -125,7 +125,7 @@ class Renderer:
                 "bulletin-missing", "error",
                 f"{item.id}: there is no content file for the {month} bulletin; run "
                 f"`wst bulletin new --month {month}` and fill it in", f"{month}.toml"),)
-        rendered = self.bulletin(bulletin, item.channel, footer=footer)
+        rendered = self.bulletin(bulletin, item.channel)
         return None, rendered, tuple(lint_bulletin(bulletin_input(bulletin, ""), rendered,
                                                    self.context, item.id))
 
