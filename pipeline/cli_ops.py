@@ -73,6 +73,9 @@ def run(ctx: Context, once: bool, verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose or not once else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    if not verbose:
+        # APScheduler logs every job it adds; a person wants our summary lines instead
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     mode = ctx.config.settings.mode
     try:
         if once:

@@ -222,7 +222,7 @@ class Config:
     def __init__(self, settings: Settings, path: Path, source: TomlFile):
         self.settings = settings
         self.path = path
-        self.root = path.parent
+        self.root = path.resolve().parent  # absolute, so a later chdir cannot move the store
         self.source = source
 
     @property
