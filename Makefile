@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/metrics.py
 
 goldens: $(STAMP)
 	WST_UPDATE_GOLDENS=1 $(BIN)/pytest tests -k golden
