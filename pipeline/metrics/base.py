@@ -56,6 +56,16 @@ class CollectResult:
     # Refs not asked about because the X budget ran out (recorded as missing snapshots).
     skipped_budget: list[Ref] = field(default_factory=list)
 
+    def failed(self, exc: Exception) -> bool:
+        """Record a failed call; True when the round must stop for this account (a 429 or
+        dead credentials), False when the next call may still succeed."""
+        from pipeline.channels.base import AuthExpired, RateLimited
+
+        self.errors.append(str(exc))
+        if isinstance(exc, RateLimited):
+            self.rate_limited_until = exc.retry_at
+        return isinstance(exc, (RateLimited, AuthExpired))
+
 
 def has_source(kind: str) -> bool:
     """True if engagement can be collected automatically from this kind of channel."""
@@ -114,24 +124,20 @@ class MetricSource(ABC):
                       unreadable: str) -> CollectResult:
         """Collect platforms that answer one item per call: a 429 or dead credentials end the
         round for this account; an item the platform refuses is recorded as missing."""
-        from pipeline.channels.base import AuthExpired, ChannelError, RateLimited, Rejected
+        from pipeline.channels.base import ChannelError, Rejected
 
         result = CollectResult()
         start_calls = self.http_calls
         for ref in refs:
             try:
                 answer = fetch(ref)
-            except (RateLimited, AuthExpired) as exc:
-                result.errors.append(str(exc))
-                if isinstance(exc, RateLimited):
-                    result.rate_limited_until = exc.retry_at
-                break
             except Rejected as exc:
                 result.snapshots.append(self.missing(ref, POST_FIELD, None,
                                                      f"{unreadable}: {exc.detail}", now))
                 continue
             except ChannelError as exc:
-                result.errors.append(str(exc))
+                if result.failed(exc):
+                    break
                 continue
             result.snapshots += read(ref, answer, now)
         result.calls_made = self.http_calls - start_calls

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from pipeline.channels.base import AuthExpired, ChannelError, RateLimited
+from pipeline.channels.base import ChannelError
 from pipeline.channels.bluesky import BlueskyAdapter
 from pipeline.metrics.base import (
     POST_FIELD,
@@ -53,13 +53,9 @@ class BlueskySource(MetricSource):
             try:
                 # The adapter's authenticated call, with the query in the method name's address.
                 answer = self._adapter._authed("GET", f"{GET_POSTS}?{query}", write=False)
-            except (RateLimited, AuthExpired) as exc:
-                result.errors.append(str(exc))
-                if isinstance(exc, RateLimited):
-                    result.rate_limited_until = exc.retry_at
-                break
             except ChannelError as exc:
-                result.errors.append(str(exc))
+                if result.failed(exc):
+                    break
                 continue
             seen = set()
             for post in answer.get("posts") or []:

@@ -70,13 +70,9 @@ class FacebookSource(MetricSource):
         for batch in chunks(ops, BATCH_LIMIT):
             try:
                 answers = self._batch([self._relative_url(ref, metric) for ref, metric in batch])
-            except (RateLimited, AuthExpired) as exc:
-                result.errors.append(str(exc))
-                if isinstance(exc, RateLimited):
-                    result.rate_limited_until = exc.retry_at
-                break
             except ChannelError as exc:
-                result.errors.append(str(exc))
+                if result.failed(exc):
+                    break
                 continue
             stop: ChannelError | None = None
             for (ref, metric), answer in zip(batch, answers, strict=False):
@@ -84,10 +80,7 @@ class FacebookSource(MetricSource):
                     gathered.setdefault(ref, []).extend(self._parse(ref, metric, answer, now))
                 except (RateLimited, AuthExpired) as exc:
                     stop = stop or exc
-            if stop is not None:
-                result.errors.append(str(stop))
-                if isinstance(stop, RateLimited):
-                    result.rate_limited_until = stop.retry_at
+            if stop is not None and result.failed(stop):
                 break
         for ref, snapshots in gathered.items():
             result.snapshots += with_engagements(snapshots, ref, self, now)

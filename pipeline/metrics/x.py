@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pipeline.channels.base import AuthExpired, ChannelError, RateLimited
+from pipeline.channels.base import AuthExpired, ChannelError
 from pipeline.channels.x import XAdapter
 from pipeline.metrics.base import (
     POST_FIELD,
@@ -89,13 +89,9 @@ class XSource(MetricSource):
                 with self._adapter._errors(sending=False):
                     answer = client.get_tweets(ids=list(batch), tweet_fields=list(GROUPS),
                                                user_auth=True)
-            except (RateLimited, AuthExpired) as exc:
-                result.errors.append(str(exc))
-                if isinstance(exc, RateLimited):
-                    result.rate_limited_until = exc.retry_at
-                break
             except ChannelError as exc:
-                result.errors.append(str(exc))
+                if result.failed(exc):
+                    break
                 reads.release(batch, now)
                 pending = [i for i in pending if i not in set(batch)]
                 continue
