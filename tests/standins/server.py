@@ -162,6 +162,9 @@ class StandIn:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm the body waited for
+            # the client's delayed ACK (~40 ms on Linux), a delay no platform adds.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 standin._serve(self)
