@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, true
 
 from pipeline.store import (
     Store,
@@ -64,6 +64,38 @@ _ACTIVE_PAUSE = (select(pauses_table)
                         or_(pauses_table.c.until.is_(None), pauses_table.c.until > bindparam("now")))
                  .order_by(pauses_table.c.id.desc()))
 _HEALTH = select(channel_health_table).where(channel_health_table.c.channel == bindparam("channel"))
+# Which rows may move to `publishing`: a rehearsal from any state that allows it; a live row only
+# from approved (or failed, to try again) and only while an approval of this exact version stands.
+_MAY_PUBLISH = or_(
+    and_(ledger_table.c.dry_run.is_(True),
+         ledger_table.c.state.in_(sorted(s for s, to in TRANSITIONS.items() if PUBLISHING in to))),
+    and_(ledger_table.c.dry_run.is_(False), ledger_table.c.state.in_([APPROVED, FAILED]),
+         select(approvals_table.c.id)
+         .where(approvals_table.c.item_id == ledger_table.c.item_id,
+                approvals_table.c.version == ledger_table.c.version,
+                approvals_table.c.voided_at.is_(None)).exists()))
+# What a publication checks first, in one statement: its row, the pause in force, its channel's health.
+_PAUSE_NOW = _ACTIVE_PAUSE.limit(1).subquery("pause_now")
+_VIEW = (select(ledger_table,
+                *(c.label(f"pause_{c.name}") for c in _PAUSE_NOW.c),
+                *(c.label(f"health_{c.name}") for c in channel_health_table.c))
+         .select_from(ledger_table
+                      .outerjoin(_PAUSE_NOW, true())
+                      .outerjoin(channel_health_table,
+                                 channel_health_table.c.channel == bindparam("channel")))
+         .where(ledger_table.c.key == bindparam("key")))
+# The two transitions of every publication, each one compare-and-set statement.
+_BEGIN = (ledger_table.update()
+          .where(ledger_table.c.key == bindparam("k"), _MAY_PUBLISH)
+          .values(state=PUBLISHING, attempts=ledger_table.c.attempts + 1,
+                  updated_at=bindparam("now"))
+          .returning(*ledger_table.c))
+_PUBLISHED = (ledger_table.update()
+              .where(ledger_table.c.key == bindparam("k"), ledger_table.c.state == PUBLISHING)
+              .values(state=PUBLISHED, remote_id=bindparam("remote_id"), url=bindparam("url"),
+                      published_at=bindparam("now"), lateness_seconds=bindparam("lateness"),
+                      last_error=None, updated_at=bindparam("now"))
+              .returning(*ledger_table.c))
 
 
 class LedgerError(Exception):
@@ -391,9 +423,13 @@ class Ledger:
     # -- publishing ---------------------------------------------------------------------------
 
     def begin_publishing(self, key: str, now: datetime) -> Entry:
-        """Write `publishing` (and count the attempt) BEFORE the platform is called."""
+        """Write `publishing` (and count the attempt) BEFORE the platform is called: one
+        compare-and-set statement, flushed to the disk, that only matches a row allowed to go."""
         _aware("now", now)
-        with self.store.durable() as conn:
+        rows = self.store.atomic(_BEGIN, {"k": key, "now": now}, durable=True)
+        if rows:
+            return Entry.from_row(rows[0])
+        with self.store.reading() as conn:  # it did not match: say why
             row = self._row(conn, key)
             if not row["dry_run"]:
                 if row["state"] not in (APPROVED, FAILED):
@@ -403,18 +439,22 @@ class Ledger:
                 if self._approval(conn, row["item_id"], row["version"]) is None:
                     raise IllegalTransition(key, row["item_id"], row["state"], PUBLISHING,
                                             "no standing approval of this exact version")
-            return self._move(conn, row, PUBLISHING, now, attempts=row["attempts"] + 1)
+        raise IllegalTransition(key, row["item_id"], row["state"], PUBLISHING)
 
     def mark_published(self, key: str, remote_id: str, url: str, now: datetime,
                        lateness: timedelta | float | None = None) -> Entry:
-        """Record the platform's id and link after it accepted the publication."""
+        """Record the platform's id and link after it accepted the publication (one
+        compare-and-set statement: only a `publishing` row becomes `published`)."""
         _aware("now", now)
-        with self.store.engine.begin() as conn:
-            row = self._row(conn, key)
-            self._check(row, PUBLISHED, allowed_from=(PUBLISHING,))
-            seconds = self._lateness(row, now, lateness)
-            return self._move(conn, row, PUBLISHED, now, remote_id=remote_id, url=url,
-                              published_at=now, lateness_seconds=seconds, last_error=None)
+        # without a lateness, a read for the due time; the statement below still decides
+        seconds = self._lateness({"due": self.entry(key).due} if lateness is None else {},
+                                 now, lateness)
+        rows = self.store.atomic(_PUBLISHED, {"k": key, "now": now, "remote_id": remote_id,
+                                              "url": url, "lateness": seconds})
+        if rows:
+            return Entry.from_row(rows[0])
+        current = self.entry(key)  # it did not match: say why
+        raise IllegalTransition(key, current.item_id, current.state, PUBLISHED)
 
     def mark_failed(self, key: str, error: str, now: datetime) -> Entry:
         """The platform refused or could not be reached before accepting: it did not go out."""
@@ -618,16 +658,22 @@ class Ledger:
         return _blocked(self.channel_health().get(channel), now)
 
     def publish_view(self, key: str, channel: str, now: datetime) -> PublishView:
-        """The row, the pause in force and the channel's health in ONE read transaction (a
-        publication used to spend three on them). Only for deciding; begin_publishing re-checks
-        the row under the write lock, so a stale snapshot can't let anything out twice."""
+        """The row, the pause in force and the channel's health, read by ONE statement (a
+        publication used to spend three transactions on them); all None if the row is not
+        there yet. Only for deciding: begin_publishing is a compare-and-set on the row, so a
+        view that is stale by the time it is used can't let anything out twice."""
         _aware("now", now)
-        with self.store.reading() as conn:
-            row = conn.execute(_ROW, {"key": key}).mappings().first()
-            pause = self._active_pause(conn, now)
-            health = conn.execute(_HEALTH, {"channel": channel}).mappings().first()
-        return PublishView(None if row is None else Entry.from_row(row), pause,
-                           None if health is None else _health(health))
+        rows = self.store.read_one(_VIEW, {"key": key, "channel": channel, "now": now})
+        if not rows:
+            return PublishView(None, None, None)
+        row = rows[0]
+        pause = None if row["pause_id"] is None else Pause(
+            row["pause_id"], row["pause_reason"], row["pause_by"], row["pause_started_at"],
+            row["pause_until"], row["pause_keep_help"])
+        health = None if row["health_channel"] is None else _health(
+            {name.removeprefix("health_"): value for name, value in row.items()
+             if name.startswith("health_")})
+        return PublishView(Entry.from_row(row), pause, health)
 
     def _upsert_health(self, channel: str, **values: Any) -> None:
         h = channel_health_table

@@ -36,8 +36,8 @@ BUSY_TIMEOUT_SECONDS = 30
 # A daemon that has not refreshed its heartbeat for this long is presumed dead.
 DEFAULT_STALE_SECONDS = 120
 LOCK_NAME = "daemon"
-DURABLE = "wst_durable"  # connection info flag: this transaction must reach the disk
 READ_ONLY = "wst_read_only"  # connection info flag: this transaction only reads
+SINGLE_STATEMENT = "wst_single"  # connection info flag: one statement, its own transaction
 
 
 class UTCDateTime(TypeDecorator):
@@ -173,8 +173,12 @@ def pid_alive(pid: int) -> bool:
 class Store:
     """The open database: an engine, the tables, and the one-daemon lock."""
 
-    def __init__(self, engine: Engine, *, stale_after: float = DEFAULT_STALE_SECONDS):
+    def __init__(self, engine: Engine, *, stale_after: float = DEFAULT_STALE_SECONDS,
+                 durable_engine: Engine | None = None):
         self.engine = engine
+        # The same database through connections that flush every commit to the disk (on
+        # SQLite, synchronous=FULL set once per connection); `engine` itself syncs NORMAL.
+        self.durable_engine = durable_engine or engine
         self.metadata = metadata
         self.stale_after = timedelta(seconds=stale_after)
         # Identity of this process for the lock; attributes so a test can pose as another machine.
@@ -185,13 +189,38 @@ class Store:
     def durable(self):
         """A transaction that is on disk when it commits (power-cut safe), for the marks that
         decide whether a platform is called again."""
+        with self.durable_engine.begin() as conn:
+            yield conn
+
+    def read_one(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """Run ONE reading statement as its own (implicit) read transaction: one consistent
+        snapshot, no write lock, and on SQLite no BEGIN or COMMIT around it."""
         with self.engine.connect() as conn:
-            conn.info[DURABLE] = True
+            conn.info[READ_ONLY] = conn.info[SINGLE_STATEMENT] = True
             try:
                 with conn.begin():
-                    yield conn
+                    return list(conn.execute(statement, params or {}).mappings())
             finally:
-                conn.info.pop(DURABLE, None)
+                conn.info.pop(READ_ONLY, None)
+                conn.info.pop(SINGLE_STATEMENT, None)
+
+    def atomic(self, statement: Any, params: dict[str, Any] | None = None, *,
+               durable: bool = False) -> list[Any]:
+        """Run ONE writing statement as its own transaction and return its rows (RETURNING).
+
+        For the transitions a publication makes on its hot path: a compare-and-set
+        `UPDATE ... WHERE state IN (...) RETURNING ...` needs no transaction around it, and on
+        SQLite it then costs one statement instead of BEGIN IMMEDIATE, a read, the write and
+        COMMIT: in a burst each statement was a hand-over of the interpreter between threads.
+        `durable` flushes it to the disk before returning, as `durable()` does."""
+        engine = self.durable_engine if durable else self.engine
+        with engine.connect() as conn:
+            conn.info[SINGLE_STATEMENT] = True
+            try:
+                with conn.begin():
+                    return list(conn.execute(statement, params or {}).mappings())
+            finally:
+                conn.info.pop(SINGLE_STATEMENT, None)
 
     @contextlib.contextmanager
     def reading(self):
@@ -209,6 +238,8 @@ class Store:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+        if self.durable_engine is not self.engine:
+            self.durable_engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -301,7 +332,6 @@ class _SQLiteConnection(sqlite3.Connection):
 
     wst_write_lock: threading.RLock | None = None
     wst_holds = False
-    wst_synchronous: str | None = None  # the PRAGMA synchronous level last set on it
 
     def commit(self) -> None:
         try:
@@ -328,14 +358,14 @@ class _SQLiteConnection(sqlite3.Connection):
                 self.wst_write_lock.release()
 
 
-def _tune_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout, and BEGIN IMMEDIATE so two processes never both write."""
+def _tune_sqlite(engine: Engine, write_lock: threading.RLock, synchronous: str) -> None:
+    """WAL, a busy timeout, a sync level, and BEGIN IMMEDIATE so two processes never both write."""
     # Threads of one process queue for the write lock here, not in SQLite's busy handler: that
     # handler polls with sleeps of up to 100 ms, so with dozens of workers (and the scheduler
     # thread deleting each due job) a write waited far longer than the writes before it took.
     # A Python lock hands over at once. It is only an aid: SQLite's lock still decides (and
     # still keeps other processes out), and after the busy timeout a waiter goes on to SQLite.
-    write_lock = threading.RLock()
+    # The store's two engines (NORMAL and FULL sync) share one write lock.
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -349,31 +379,32 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         _retry_locked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
         cursor.execute("PRAGMA foreign_keys=ON")
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit stays atomic and
+        # survives a crash of the process, but a power cut may undo the last ones. That is fine
+        # for bookkeeping, not for the `publishing` mark written before a platform is called
+        # (losing it could post twice), so that goes through the FULL engine (`Store.durable()`,
+        # `Store.atomic(durable=True)`), whose commit also makes every earlier commit durable.
+        # Set once per connection: each engine keeps its own pool, so no transaction pays for
+        # switching a connection's level.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.info.get(READ_ONLY):
-            # A read needs neither the write lock nor a sync level (it writes nothing; the next
-            # write transaction on this connection sets its own level). A deferred BEGIN in WAL
-            # reads a snapshot alongside writers instead of queueing behind them (~half a
-            # publication's transactions are reads; under IMMEDIATE they were serialised).
-            conn.exec_driver_sql("BEGIN")
+            # A read needs no write lock. A deferred BEGIN in WAL reads a snapshot alongside
+            # writers instead of queueing behind them (~half a publication's transactions are
+            # reads; under IMMEDIATE they were serialised). One statement needs no BEGIN at all.
+            if not conn.info.get(SINGLE_STATEMENT):
+                conn.exec_driver_sql("BEGIN")
             return
-        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit stays atomic and
-        # survives a crash of the process, but a power cut may undo the last ones. That is fine
-        # for bookkeeping, not for the `publishing` mark written before a platform is called
-        # (losing it could post twice), so `Store.durable()` transactions flush (FULL), which
-        # also makes every earlier commit durable. The level can only change between transactions.
-        level = "FULL" if conn.info.get(DURABLE) else "NORMAL"
         dbapi = conn.connection.dbapi_connection
-        # Issued only when this connection's level must change (one statement fewer, mostly).
-        if getattr(dbapi, "wst_synchronous", None) != level:
-            conn.exec_driver_sql(f"PRAGMA synchronous={level}")
-            with contextlib.suppress(AttributeError):
-                dbapi.wst_synchronous = level
         if isinstance(dbapi, _SQLiteConnection) and not dbapi.wst_holds:
             dbapi.wst_holds = write_lock.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        if conn.info.get(SINGLE_STATEMENT):
+            # Store.atomic(): the one statement is its own transaction (the driver is in
+            # autocommit mode); the lock is let go when SQLAlchemy commits, a no-op for SQLite.
+            return
         try:
             # IMMEDIATE takes the write lock up front, so a read-then-write transaction (the lock,
             # a state transition) can't interleave with another process's; WAL readers proceed.
@@ -404,10 +435,13 @@ def open_store(url: str, *, stale_after: float = DEFAULT_STALE_SECONDS) -> Store
     path = _sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS,
-                                                  "factory": _SQLiteConnection})
-        _tune_sqlite(engine)
+        write_lock = threading.RLock()
+        engine, durable = (create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS,
+                                                            "factory": _SQLiteConnection})
+                           for _ in range(2))
+        _tune_sqlite(engine, write_lock, "NORMAL")
+        _tune_sqlite(durable, write_lock, "FULL")
     else:
-        engine = create_engine(url)
+        engine = durable = create_engine(url)
     metadata.create_all(engine)
-    return Store(engine, stale_after=stale_after)
+    return Store(engine, stale_after=stale_after, durable_engine=durable)

@@ -35,6 +35,7 @@ from pipeline.ledger import (
     Ledger,
     LedgerError,
     PauseError,
+    PublishView,
     UnknownEntry,
     ledger_key,
 )
@@ -358,6 +359,57 @@ def test_two_processes_can_not_both_begin_publishing(db: Path, config: Config) -
     assert sorted(results) == ["began", "refused", "refused", "refused"]
     assert ledger.entry(key).attempts == 1
     ledger.store.close()
+
+
+def test_threads_racing_to_begin_one_item_leave_one_winner(ledger: Ledger, config: Config) -> None:
+    """Sixteen threads of one daemon (one engine) race the compare-and-set: exactly one may call
+    the platform, the rest are told why not, and the attempt is counted once."""
+    import threading
+
+    key = approved(ledger, config, item(1))
+    start = threading.Barrier(16)
+    outcomes: list[str] = []
+
+    def go() -> None:
+        start.wait()
+        try:
+            ledger.begin_publishing(key, NOW)
+            outcomes.append("began")
+        except IllegalTransition as exc:
+            outcomes.append(f"refused: {exc}")
+
+    threads = [threading.Thread(target=go) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcomes.count("began") == 1 and len(outcomes) == 16
+    why = IllegalTransition(key, item(1).id, PUBLISHING, PUBLISHING,
+                            "only an approved item is published live")
+    assert {o for o in outcomes if o != "began"} == {f"refused: {why}"}
+    assert ledger.entry(key).attempts == 1
+
+
+def test_publish_view_reads_the_row_the_pause_and_the_health_together(ledger: Ledger,
+                                                                      config: Config) -> None:
+    """One statement answers all three; nothing is there for an unknown key."""
+    key = approved(ledger, config, it := item(1))
+    view = ledger.publish_view(key, "x", NOW)
+    assert view.entry == ledger.entry(key) and view.pause is None and view.health is None
+    assert view.in_sync(it) and view.blocked(NOW) is None
+    ledger.pause("a death in the city", "lead", NOW, keep_help=True)
+    ledger.flag_channel("x", "token expired", NOW)
+    ledger.rate_limited_until("facebook", NOW + timedelta(minutes=5), NOW)
+    view = ledger.publish_view(ledger_key(it.id, it.channel, it.version), "x", NOW)
+    assert view.entry is not None and view.entry.state == HELD  # the pause held it
+    assert view.pause is not None and (view.pause.reason, view.pause.keep_help) == (
+        "a death in the city", True)
+    assert view.pause == ledger.active_pause(NOW)
+    assert view.health == ledger.channel_health()["x"] and view.blocked(NOW) == "flagged: token expired"
+    assert ledger.publish_view(key, "facebook", NOW).blocked(NOW).startswith("rate limited until")
+    ledger.resume("lead", NOW)
+    assert ledger.publish_view(key, "x", NOW).pause is None
+    assert ledger.publish_view("no-such-key", "x", NOW) == PublishView(None, None, None)
 
 
 def test_explicit_lateness_is_kept(ledger: Ledger, config: Config) -> None:

@@ -259,3 +259,59 @@ def test_durable_transactions_reach_the_disk_and_others_need_not(url: str) -> No
     with store.durable() as conn:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     store.close()
+
+
+def _row(key: str, state: str = "approved") -> dict:
+    return {"key": key, "item_id": f"item/{key}", "channel": "x", "version": "v1", "kind": "post",
+            "campaign": "c", "title": "t", "responsibility": "r", "help": False, "due": NOW,
+            "state": state, "attempts": 0, "dry_run": False, "created_at": NOW, "updated_at": NOW}
+
+
+def test_atomic_is_one_statement_that_waits_for_another_process_writer(url: str) -> None:
+    """Store.atomic runs a compare-and-set as its own transaction, returns the changed rows,
+    and, like every write, waits (not fails) while another process holds the write lock."""
+    import threading
+    import time
+
+    store = open_store(url)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(ledger_table.insert(), [_row("a"), _row("b", "published")])
+        cas = (ledger_table.update().where(ledger_table.c.state == "approved")
+               .values(state="publishing", attempts=ledger_table.c.attempts + 1)
+               .returning(ledger_table.c.key, ledger_table.c.attempts))
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process's write transaction
+        other.execute("UPDATE ledger SET title = 'edited' WHERE key = 'a'")
+        found: list = []
+        worker = threading.Thread(target=lambda: found.extend(store.atomic(cas, durable=True)))
+        worker.start()
+        time.sleep(0.5)
+        assert worker.is_alive() and found == []  # waiting for the other writer
+        assert store.read_one(select(ledger_table.c.title).where(ledger_table.c.key == "a")) \
+            [0]["title"] == "t"  # a read does not wait, and sees the last commit
+        other.execute("COMMIT")
+        worker.join(30)
+        assert [(r["key"], r["attempts"]) for r in found] == [("a", 1)]
+        assert store.atomic(cas) == []  # nothing matches any more: nothing changed
+        rows = store.read_one(select(ledger_table.c.key, ledger_table.c.state, ledger_table.c.title)
+                              .order_by(ledger_table.c.key))
+        assert [tuple(r.values()) for r in rows] == [("a", "publishing", "edited"),
+                                                     ("b", "published", "t")]
+        other.close()
+    finally:
+        store.close()
+
+
+def test_the_durable_engine_syncs_fully_and_the_other_normally(url: str) -> None:
+    """atomic(durable=True) and durable() go through connections set to FULL once, at connect;
+    everything else through NORMAL ones: no transaction pays for switching a level."""
+    store = open_store(url)
+    try:
+        for _ in range(3):  # whichever pooled connection comes back
+            with store.durable_engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    finally:
+        store.close()
