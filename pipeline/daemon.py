@@ -15,7 +15,7 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 
-from pipeline.jobs import RUNTIMES, Runtime, utc_now
+from pipeline.jobs import PREPARE_AHEAD, RUNTIMES, Runtime, utc_now
 from pipeline.ledger import APPROVED, PLANNED
 from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile
 
@@ -25,6 +25,8 @@ COLLECT_JOB = "collect-metrics"
 # Housekeeping that is not urgent runs at most this often.
 UNAPPROVED_EVERY = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=1)
+# Items due soon are prepared again this often (well inside jobs.PREPARE_AHEAD).
+PREPARE_EVERY = timedelta(minutes=10)
 
 
 class AlreadyRunning(Exception):
@@ -123,6 +125,7 @@ class Daemon:
         result = reconcile(self.scheduler, items, runtime.config_path, now, runtime.run_at)
         log.info("scheduled: %s", result)
         runtime.recheck_flagged(now)
+        log.info("prepared %d item(s) due within %s", runtime.prepare(now), PREPARE_AHEAD)
         self.scheduler.add_job(
             COLLECT_FUNC, "interval", minutes=runtime.config.settings.metrics.every_minutes,
             args=[runtime.config_path], id=COLLECT_JOB, replace_existing=True, coalesce=True,
@@ -134,6 +137,7 @@ class Daemon:
         runtime = self.runtime
         seen = Fingerprint.of(runtime)
         last_unapproved = last_recheck = datetime.min.replace(tzinfo=self.clock().tzinfo)
+        last_prepared = self.clock()
         while not self.stop.wait(runtime.settings.watch_seconds):
             now = self.clock()
             if not runtime.store.heartbeat(self.owner, now):
@@ -153,6 +157,10 @@ class Daemon:
                     for entry in runtime.ledger.entries(states=[PLANNED, APPROVED]):
                         if entry.key in due:
                             runtime._retry(due[entry.key], now)
+                    last_prepared = datetime.min.replace(tzinfo=now.tzinfo)  # prepare again now
+            if now - last_prepared >= PREPARE_EVERY:
+                last_prepared = now
+                runtime.prepare(now)
             # flagged channels are asked again every 10 watches, at most once a minute
             if now - last_recheck >= min(RECHECK_EVERY,
                                          timedelta(seconds=10 * runtime.settings.watch_seconds)):

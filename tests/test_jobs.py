@@ -192,3 +192,33 @@ def test_the_bulletin_test_send_goes_to_the_business_unit_by_default(tmp_path: P
                  'email = "unit@example.org"\n\n[people.approver]\n')
     runtime = Runtime(project.config, {})
     assert list(runtime.adapter("mailchimp").settings.test_recipients) == ["unit@example.org"]
+
+
+def test_prepared_items_go_out_as_prepared_and_an_edit_replaces_them(tmp_path: Path,
+                                                                     x: XStandIn) -> None:
+    """prepare() resolves and renders what is due within the hour (not later items), and a
+    reload drops it: an edit after preparing goes out in its new words, never the old ones."""
+    later = "fault-drill/later/2027-02-01/x"
+    project = LiveProject.create(tmp_path, {"x": x},
+                                 post_block("checkin", "at 2027-02-01 10:00", TEXT)
+                                 + post_block("later", "at 2027-02-01 12:00", TEXT + " Later."))
+    clock = Clock(DUE - timedelta(minutes=30))
+    rt = runtime(project, clock)
+    try:
+        rt.sync(clock())
+        assert rt.prepare(clock()) == 1  # 10:00 is within the hour; 12:00 is not
+        assert rt.renderer._cache and "x" in rt.adapters  # rendered and connected ahead
+
+        edited = TEXT.replace("Tuesday", "Wednesday")
+        project.write_posts(post_block("checkin", "at 2027-02-01 10:00", edited)
+                            + post_block("later", "at 2027-02-01 12:00", TEXT + " Later."))
+        assert rt.reload()
+        rt.sync(clock())
+        item = rt.item(ITEM)
+        rt.ledger.approve(item.id, item.version, PERSON, clock(), rt.config)
+        clock.now = DUE  # (not prepared again: the reload alone must drop the old words)
+        assert rt.publish(ITEM) == "published"
+        assert [p["text"] for p in x.posts] == [edited]
+        assert rt.publish(later) == "not due"
+    finally:
+        rt.store.close()
