@@ -19,7 +19,7 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import send
+from pipeline.channels.http import send, settle_environment
 
 COLLECTION = "app.bsky.feed.post"
 DEFAULT_BASE = "https://bsky.social"
@@ -71,8 +71,8 @@ class BlueskyAdapter(ChannelAdapter):
         super().__init__(name, settings, environ, timeout=timeout, sleep=sleep)
         # The clock is read only here at the edge; tests pass their own.
         self.now = now or (lambda: datetime.now(UTC))
-        self.http = http or requests.Session()
         self.base = (settings.api_base or DEFAULT_BASE).rstrip("/")
+        self.http = http or settle_environment(requests.Session(), self.base)
         self._session: dict[str, str] | None = None
         self.create_session_calls = 0  # so a caller (and the tests) can see logins are rare
 

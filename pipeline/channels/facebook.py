@@ -20,7 +20,7 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import Wording, send
+from pipeline.channels.http import Wording, send, settle_environment
 
 GRAPH = "https://graph.facebook.com"
 RATE_CODES = frozenset({4, 17, 32, 613, 80001})   # app, user, page, custom and Page-BUC limits
@@ -40,7 +40,7 @@ class FacebookAdapter(ChannelAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._session = requests.Session()
+        self._session = settle_environment(requests.Session(), self.settings.api_base or GRAPH)
 
     # -- the role --------------------------------------------------------------------------
 

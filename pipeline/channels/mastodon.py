@@ -27,7 +27,7 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import Wording, send
+from pipeline.channels.http import Wording, send, settle_environment
 
 RATE_PERIOD = timedelta(minutes=5)   # Mastodon's window, when a 429 carries no reset
 RECENT = 40                          # the most one page of an account's statuses holds
@@ -48,7 +48,7 @@ class MastodonAdapter(ChannelAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._session = requests.Session()
+        self._session = settle_environment(requests.Session(), self.settings.api_base or "")
         self._limits: tuple[int, int] | None = None     # (max characters, characters per URL)
         self._account_id = ""
 

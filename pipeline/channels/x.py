@@ -25,7 +25,7 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import Wording, transport_error
+from pipeline.channels.http import Wording, settle_environment, transport_error
 
 # tweepy builds every address on this host (BaseClient.request); we re-address on the session.
 TWEEPY_HOST = "https://api.twitter.com"
@@ -107,6 +107,7 @@ class XAdapter(ChannelAdapter):
             base = self.settings.api_base or TWEEPY_HOST
             # The trailing slash keeps look-alike hosts (api.twitter.com.example) off this adapter.
             client.session.mount(TWEEPY_HOST + "/", _Rebase(base, self.timeout))
+            settle_environment(client.session, base)
             self._client = client
         return self._client
 

@@ -1,0 +1,67 @@
+"""Adapters' sessions take proxy and CA settings from the environment once, by requests' rules."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+import requests
+
+from pipeline.channels.http import settle_environment
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A forward proxy on loopback that answers every request itself and remembers its target."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        _Proxy.seen.append(self.path)  # absolute-form: the proxy is told the full address
+        body = b"via proxy"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Proxy.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_proxy_in_the_environment_is_used_and_read_once(proxy: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("http_proxy", proxy)
+    session = settle_environment(requests.Session(), "http://platform.invalid")
+    assert session.trust_env is False
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.delenv("http_proxy")  # a later change of the environment is not re-read
+    answer = session.get("http://platform.invalid/1.1/statuses", timeout=10)
+    assert answer.text == "via proxy"
+    assert _Proxy.seen == ["http://platform.invalid/1.1/statuses"]
+
+
+def test_no_proxy_and_the_ca_bundle_follow_requests_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/partnership.pem")
+    local = settle_environment(requests.Session(), "https://127.0.0.1:8443")
+    assert "https" not in local.proxies and local.verify == "/etc/ssl/certs/partnership.pem"
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("no_proxy", raising=False)
+    remote = settle_environment(requests.Session(), "https://graph.facebook.com")
+    assert remote.proxies["https"] == "http://proxy.invalid:3128"
