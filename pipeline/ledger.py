@@ -66,10 +66,15 @@ _ACTIVE_PAUSE = (select(pauses_table)
 _HEALTH = select(channel_health_table).where(channel_health_table.c.channel == bindparam("channel"))
 # Which rows may move to `publishing`: a rehearsal from any state that allows it; a live row only
 # from approved (or failed, to try again) and only while an approval of this exact version stands.
+# (Written as `=` tests, not IN lists, so the statement compiles once to fixed SQL.)
+def _state_is(*states: str) -> Any:
+    return or_(*(ledger_table.c.state == s for s in states))
+
+
 _MAY_PUBLISH = or_(
     and_(ledger_table.c.dry_run.is_(True),
-         ledger_table.c.state.in_(sorted(s for s, to in TRANSITIONS.items() if PUBLISHING in to))),
-    and_(ledger_table.c.dry_run.is_(False), ledger_table.c.state.in_([APPROVED, FAILED]),
+         _state_is(*sorted(s for s, to in TRANSITIONS.items() if PUBLISHING in to))),
+    and_(ledger_table.c.dry_run.is_(False), _state_is(APPROVED, FAILED),
          select(approvals_table.c.id)
          .where(approvals_table.c.item_id == ledger_table.c.item_id,
                 approvals_table.c.version == ledger_table.c.version,

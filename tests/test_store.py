@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pipeline.store import DEFAULT_STALE_SECONDS, ledger_table, metadata, open_store, pid_alive
 
@@ -315,3 +315,30 @@ def test_the_durable_engine_syncs_fully_and_the_other_normally(url: str) -> None
                 assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
     finally:
         store.close()
+
+
+def test_the_sqlalchemy_path_of_atomic_and_read_one_agrees_with_the_direct_one(url: str) -> None:
+    """On SQLite, atomic() and read_one() run on the driver directly; on other databases they
+    go through SQLAlchemy. Both must return the same rows, typed the same way."""
+    from pipeline.store import Store
+
+    direct = open_store(url)
+    plain = Store(direct.engine, durable_engine=direct.durable_engine)  # no direct path
+    try:
+        with direct.engine.begin() as conn:
+            conn.execute(ledger_table.insert(), [_row("a"), _row("b")])
+        cas = (ledger_table.update().where(ledger_table.c.key == bindparam("k"),
+                                           ledger_table.c.state == "approved")
+               .values(state="publishing", updated_at=bindparam("now"))
+               .returning(*ledger_table.c))
+        later = NOW + timedelta(minutes=1)
+        (one,) = direct.atomic(cas, {"k": "a", "now": later}, durable=True)
+        (two,) = plain.atomic(cas, {"k": "b", "now": later}, durable=True)
+        assert {**one, "key": "b", "item_id": "item/b"} == dict(two)
+        assert one["updated_at"] == later and one["help"] is False and one["due"] == NOW
+        read = select(ledger_table).where(ledger_table.c.key == bindparam("key"))
+        assert [dict(r) for r in plain.read_one(read, {"key": "a"})] == direct.read_one(read, {"key": "a"})
+        assert direct.atomic(cas, {"k": "a", "now": later}) == []  # no longer approved
+        assert plain.atomic(cas, {"k": "b", "now": later}) == []
+    finally:
+        direct.close()
