@@ -9,14 +9,28 @@ Use it by subclassing in a test module and giving a `channel` fixture that yield
             with XStandIn() as standin:
                 yield XAdapter("x", settings_for(standin), standin.environ, timeout=0.5), standin
 
-The stand-in offers these knobs (see tests/standins/server.py for the server underneath):
+A subclass whose platform is not a post-style one says so with three hooks:
+  make_artefact(text, image, alt)   the platform's kind of artefact carrying `text` (default: a
+                                    post; the mailing channels build a bulletin)
+  held(standin)                     what the platform now holds, oldest first, as dicts with at
+                                    least "id" and "text" (default: standin.posts)
+  assert_names_the_held(adapter, item, publication, record)
+                                    how the publication names what the platform holds (default:
+                                    the platform's id, and a public https link containing it)
+and with `not_applicable`, a dict from contract case name to the reason the case cannot apply to
+that platform: the case is then skipped with that reason, never silently left out. A name that
+is not a contract case is an error when the subclass is defined.
+
+The stand-in offers these knobs (see tests/standins/server.py for the HTTP server underneath):
   posts          list of {"id", "text", "image_alt"} the platform now holds, oldest first
-  create_calls   every request that tried to create a post
+                 (read through held(), which a subclass may map from its platform's own state)
+  create_calls   every request that tried to create a post (for mail: to create a campaign or
+                 start a message)
   calls          every request received
   secrets        every credential string (each must never appear in an error message)
   rate_limit(times=1) -> datetime   next calls answer the platform's rate limit; returns the
                                     reset time (UTC) the adapter must report as retry_at
-  server_error(times=1)             next calls answer a 5xx
+  server_error(times=1)             next calls answer a 5xx (SMTP: a 4xx temporary failure)
   expire_token()                    the credentials stop working (expired or revoked)
   delay(seconds, times=1, land=True)  the next create is answered `seconds` late; with
                                     land=False it never takes effect and the connection drops
@@ -25,9 +39,11 @@ The stand-in offers these knobs (see tests/standins/server.py for the server und
 
 from __future__ import annotations
 
+import html
 import itertools
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -60,6 +76,15 @@ def artefact(text: str = TEXT, image: Path | None = None, alt: str = "") -> Arte
                     text=text, link=TEXT.rsplit(" ", 1)[1], image=image, alt=alt)
 
 
+def bulletin(text: str = TEXT, send_at: datetime | None = None) -> Artefact:
+    """A bulletin whose plain-text part is `text`, with a fresh idempotency key and title."""
+    n = next(_serial)
+    return Artefact(item_id=f"contract-{n}", idempotency_key=f"contract-{n}-key", kind="bulletin",
+                    text=text, html=f"<html><body><p>{html.escape(text)}</p></body></html>",
+                    subject=f"WST contract bulletin {n}", preheader="Safeguarding news",
+                    title=f"WST contract bulletin {n}", send_at=send_at)
+
+
 def assert_no_secret(exc: BaseException, standin: Any) -> None:
     """No credential appears in the error's message."""
     for secret in standin.secrets:
@@ -74,14 +99,53 @@ def with_environ(adapter: ChannelAdapter, environ: dict[str, str]) -> ChannelAda
 class ChannelContract:
     """Subclass with a `channel` fixture yielding (adapter, standin)."""
 
+    # Contract case name -> why it cannot apply to this platform (the case is skipped with it).
+    not_applicable: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cases = {name for name in dir(ChannelContract) if name.startswith("test_")}
+        unknown = sorted(set(cls.not_applicable) - cases)
+        if unknown:
+            raise TypeError(f"{cls.__name__}.not_applicable names no contract case: {unknown}")
+        blank = sorted(name for name, reason in cls.not_applicable.items() if not reason.strip())
+        if blank:
+            raise TypeError(f"{cls.__name__}.not_applicable gives no reason for: {blank}")
+
+    @pytest.fixture(autouse=True)
+    def _skip_cases_that_cannot_apply(self, request: pytest.FixtureRequest) -> None:
+        """Skip, with the subclass's reason, a case its platform cannot answer."""
+        reason = self.not_applicable.get(request.function.__name__)
+        if reason:
+            pytest.skip(f"not applicable to {type(self).__name__}: {reason}")
+
+    # -- hooks a subclass may override ---------------------------------------------------------
+
+    def make_artefact(self, text: str = TEXT, image: Path | None = None, alt: str = "") -> Artefact:
+        """This platform's kind of artefact carrying `text`, with a fresh idempotency key."""
+        return artefact(text, image, alt)
+
+    def held(self, standin: Any) -> list[dict[str, Any]]:
+        """What the platform now holds, oldest first: dicts with at least "id" and "text"."""
+        return list(standin.posts)
+
+    def assert_names_the_held(self, adapter: Any, item: Artefact, publication: Publication,
+                              record: dict[str, Any]) -> None:
+        """The publication carries the platform's id for `record` and a public https link to it."""
+        assert publication.remote_id == record["id"]
+        assert publication.url.startswith("https://") and publication.remote_id in publication.url
+
+    # -- the contract ----------------------------------------------------------------------------
+
     def test_publish_once_holds_exactly_the_text(self, channel: tuple[Any, Any]) -> None:
         """One publish makes one post with the exact text and returns its id and link."""
         adapter, standin = channel
-        publication = adapter.publish(artefact())
+        item = self.make_artefact()
+        publication = adapter.publish(item)
         assert isinstance(publication, Publication)
-        assert [p["text"] for p in standin.posts] == [TEXT]
-        assert publication.remote_id == standin.posts[0]["id"]
-        assert publication.url.startswith("https://") and publication.remote_id in publication.url
+        held = self.held(standin)
+        assert [p["text"] for p in held] == [TEXT]
+        self.assert_names_the_held(adapter, item, publication, held[0])
         assert len(standin.create_calls) == 1
 
     def test_publish_with_image_carries_alt_text(self, channel: tuple[Any, Any], tmp_path: Path) -> None:
@@ -89,13 +153,13 @@ class ChannelContract:
         adapter, standin = channel
         image = tmp_path / "ribbon.png"
         image.write_bytes(PNG)
-        adapter.publish(artefact(image=image, alt=ALT))
-        assert [(p["text"], p["image_alt"]) for p in standin.posts] == [(TEXT, ALT)]
+        adapter.publish(self.make_artefact(image=image, alt=ALT))
+        assert [(p["text"], p["image_alt"]) for p in self.held(standin)] == [(TEXT, ALT)]
 
     def test_find_is_none_before_and_the_post_after(self, channel: tuple[Any, Any]) -> None:
         """find() says no before publishing and returns the same id after."""
         adapter, _ = channel
-        item = artefact()
+        item = self.make_artefact()
         assert adapter.find(item) is None
         publication = adapter.publish(item)
         found = adapter.find(item)
@@ -104,18 +168,18 @@ class ChannelContract:
     def test_find_ignores_other_posts(self, channel: tuple[Any, Any]) -> None:
         """A different text on the account is not taken for ours."""
         adapter, _ = channel
-        adapter.publish(artefact(text="Safeguarding is everyone's business."))
-        assert adapter.find(artefact()) is None
+        adapter.publish(self.make_artefact(text="Safeguarding is everyone's business."))
+        assert adapter.find(self.make_artefact()) is None
 
     def test_rate_limit_reports_the_platforms_reset(self, channel: tuple[Any, Any]) -> None:
         """A rate limit is RateLimited at the platform's reset time, and nothing is posted."""
         adapter, standin = channel
         reset = standin.rate_limit()
         with pytest.raises(RateLimited) as caught:
-            adapter.publish(artefact())
+            adapter.publish(self.make_artefact())
         assert caught.value.retry_at == reset
         assert caught.value.retry_at.utcoffset() is not None
-        assert standin.posts == []
+        assert self.held(standin) == []
         assert_no_secret(caught.value, standin)
 
     def test_server_error_is_transient_and_not_retried_inside(self, channel: tuple[Any, Any]) -> None:
@@ -123,9 +187,9 @@ class ChannelContract:
         adapter, standin = channel
         standin.server_error(times=5)
         with pytest.raises(Transient) as caught:
-            adapter.publish(artefact())
+            adapter.publish(self.make_artefact())
         assert len(standin.create_calls) <= 1
-        assert standin.posts == []
+        assert self.held(standin) == []
         assert_no_secret(caught.value, standin)
 
     def test_expired_token_is_auth_expired(self, channel: tuple[Any, Any]) -> None:
@@ -133,11 +197,11 @@ class ChannelContract:
         adapter, standin = channel
         standin.expire_token()
         with pytest.raises(AuthExpired) as caught:
-            adapter.publish(artefact())
+            adapter.publish(self.make_artefact())
         assert_no_secret(caught.value, standin)
         with pytest.raises(AuthExpired):
             adapter.check()
-        assert standin.posts == []
+        assert self.held(standin) == []
 
     def test_check_passes_with_good_credentials(self, channel: tuple[Any, Any]) -> None:
         """check() is quiet when the credentials work, and posts nothing."""
@@ -148,29 +212,29 @@ class ChannelContract:
     def test_timeout_after_landing_is_unconfirmed_then_found(self, channel: tuple[Any, Any]) -> None:
         """A slow answer is Unconfirmed (never retried blind); find() then shows it landed."""
         adapter, standin = channel
-        item = artefact()
+        item = self.make_artefact()
         standin.delay(adapter.timeout * 4, land=True)
         with pytest.raises(Unconfirmed) as caught:
             adapter.publish(item)
         assert_no_secret(caught.value, standin)
         found = adapter.find(item)
-        assert found is not None and found.remote_id == standin.posts[0]["id"]
-        assert len(standin.posts) == 1
+        assert found is not None and found.remote_id == self.held(standin)[0]["id"]
+        assert len(self.held(standin)) == 1
 
     def test_timeout_without_landing_is_unconfirmed_then_absent(self, channel: tuple[Any, Any]) -> None:
         """A request lost on the way is Unconfirmed too; find() then shows nothing landed."""
         adapter, standin = channel
-        item = artefact()
+        item = self.make_artefact()
         standin.delay(adapter.timeout * 4, land=False)
         with pytest.raises(Unconfirmed):
             adapter.publish(item)
         assert adapter.find(item) is None
-        assert standin.posts == []
+        assert self.held(standin) == []
 
     def test_connection_dropped_after_sending_is_unconfirmed(self, channel: tuple[Any, Any]) -> None:
         """A connection that breaks once the request is out is Unconfirmed, not Transient."""
         adapter, standin = channel
-        item = artefact()
+        item = self.make_artefact()
         standin.delay(adapter.timeout / 10, land=False)
         with pytest.raises(Unconfirmed):
             adapter.publish(item)
@@ -185,7 +249,7 @@ class ChannelContract:
         for name in names:
             partial = with_environ(adapter, {k: v for k, v in full.items() if k != name})
             with pytest.raises(AuthExpired) as caught:
-                partial.publish(artefact())
+                partial.publish(self.make_artefact())
             assert name in str(caught.value)
             assert_no_secret(caught.value, standin)
         assert standin.calls == []
@@ -195,10 +259,10 @@ class ChannelContract:
         adapter, standin = channel
         if not getattr(standin, "rejects_duplicates", False):
             pytest.skip("this platform accepts a repeated text")
-        adapter.publish(artefact())
+        adapter.publish(self.make_artefact())
         with pytest.raises(Duplicate) as caught:
-            adapter.publish(artefact())
-        assert len(standin.posts) == 1
+            adapter.publish(self.make_artefact())
+        assert len(self.held(standin)) == 1
         assert_no_secret(caught.value, standin)
 
     def test_errors_are_channel_errors_named_for_the_channel(self, channel: tuple[Any, Any]) -> None:
@@ -206,5 +270,5 @@ class ChannelContract:
         adapter, standin = channel
         standin.server_error()
         with pytest.raises(ChannelError) as caught:
-            adapter.publish(artefact())
+            adapter.publish(self.make_artefact())
         assert caught.value.channel == adapter.name

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
+from channel_contract import TEXT, ChannelContract
+from channel_contract import bulletin as contract_bulletin
 from standins.mailchimp import MailchimpStandIn, problem
 
-from pipeline.channels.base import Artefact, AuthExpired, RateLimited, Rejected, Transient, Unconfirmed
+from pipeline.channels.base import (
+    Artefact,
+    AuthExpired,
+    Publication,
+    RateLimited,
+    Rejected,
+    Transient,
+    Unconfirmed,
+)
 from pipeline.channels.mailchimp import MailchimpAdapter, base_from_key, quarter_hour_up
 from pipeline.config import Channel
 
@@ -62,6 +74,47 @@ def make_adapter(standin: MailchimpStandIn, timeout: float = 2.0, **changes: obj
 def adapter(standin: MailchimpStandIn) -> MailchimpAdapter:
     """A ready adapter."""
     return make_adapter(standin)
+
+
+@pytest.fixture
+def channel() -> Iterator[tuple[MailchimpAdapter, MailchimpStandIn]]:
+    """The contract's (adapter, stand-in) pair: one clock for both, and a short timeout."""
+    with MailchimpStandIn(clock) as api:
+        yield make_adapter(api, timeout=0.5), api
+
+
+class TestMailchimpContract(ChannelContract):
+    """The shared channel contract, for Mailchimp: the artefact is a bulletin, and what the
+    platform holds is its scheduled or sent campaigns, each with the plain text Mailchimp was given."""
+
+    not_applicable: ClassVar[dict[str, str]] = {
+        "test_publish_with_image_carries_alt_text":
+            "a bulletin is a campaign of HTML and plain text; it has no attached image or alt text",
+        "test_duplicate_text_is_duplicate":
+            "Mailchimp has no duplicate-content refusal; the adapter finds an existing campaign by "
+            "its title instead of creating another (test_running_twice_creates_one_campaign_and_"
+            "schedules_once)",
+    }
+
+    def make_artefact(self, text: str = TEXT, image: Path | None = None, alt: str = "") -> Artefact:
+        """A bulletin with `text` as its plain-text part, due after the clock (so it is scheduled)."""
+        assert image is None and not alt, "bulletins carry no image"
+        return contract_bulletin(text, send_at=DUE)
+
+    def held(self, standin: MailchimpStandIn) -> list[dict[str, Any]]:
+        """The scheduled or sent campaigns, with the content they were given."""
+        with standin.lock:
+            return [{"id": c["id"], "text": standin.content.get(c["id"], {}).get("plain_text"),
+                     "html": standin.content.get(c["id"], {}).get("html"), "url": c["archive_url"],
+                     "title": c["settings"]["title"]} for c in standin.posts]
+
+    def assert_names_the_held(self, adapter: Any, item: Artefact, publication: Publication,
+                              record: dict[str, Any]) -> None:
+        """The campaign's id, and the archive link Mailchimp itself gives for it (an eepurl.com
+        short link, which does not contain the id); the campaign carries the bulletin's title and HTML."""
+        assert publication.remote_id == record["id"]
+        assert publication.url == record["url"] and publication.url
+        assert (record["title"], record["html"]) == (item.title, item.html)
 
 
 @pytest.mark.parametrize(("due", "expected"), [

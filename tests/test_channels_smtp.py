@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
+from channel_contract import TEXT, ChannelContract
+from channel_contract import bulletin as contract_bulletin
 from standins.smtp import SmtpStandIn
 
-from pipeline.channels.base import Artefact, AuthExpired, Rejected, Transient, Unconfirmed
+from pipeline.channels.base import Artefact, AuthExpired, Publication, Rejected, Transient, Unconfirmed
 from pipeline.channels.smtp import SmtpAdapter, message_id, read_recipients
 from pipeline.config import Channel
 
@@ -55,6 +58,69 @@ def make_adapter(relay: SmtpStandIn, *, sent: set[str] | None = None, timeout: f
     """The adapter pointed at the relay."""
     return SmtpAdapter("workforce-email", settings(relay, **changes), relay.environ(), timeout=timeout,
                        now=clock, recipients=PEOPLE if recipients is None else recipients, sent=sent)
+
+
+CONTRACT_RECIPIENT = "person1@partner.example.org"
+
+
+@pytest.fixture
+def channel(tmp_path: Path) -> Iterator[tuple[SmtpAdapter, SmtpStandIn]]:
+    """The contract's (adapter, relay) pair: one recipient, named in a recipients file as config
+    does (so the adapter rebuilt with other credentials still has its list), and a short timeout."""
+    listing = tmp_path / "workforce.csv"
+    listing.write_text(f"email,name\n{CONTRACT_RECIPIENT},\n", encoding="utf-8")
+    with SmtpStandIn(username="wst-relay") as server:
+        channel = settings(server, recipients_file=str(listing))
+        yield SmtpAdapter("workforce-email", channel, server.environ(), timeout=0.5, now=clock), server
+
+
+class TestSmtpContract(ChannelContract):
+    """The shared channel contract, for a bulletin sent through an SMTP relay: what the platform
+    holds is every message the relay accepted, and `find` reads the adapter's sent-log."""
+
+    not_applicable: ClassVar[dict[str, str]] = {
+        "test_publish_with_image_carries_alt_text":
+            "a bulletin is an email of plain text and HTML; it has no attached image or alt text",
+        "test_rate_limit_reports_the_platforms_reset":
+            "SMTP has no rate limit with a reset time: a relay that throttles answers a 4xx "
+            "temporary failure, which is Transient (test_temporary_failures_are_transient)",
+        "test_timeout_after_landing_is_unconfirmed_then_found":
+            "a relay cannot be asked what it received, so find() reads only the sent-log and cannot "
+            "see a message accepted without a heard 250; the adapter promises instead that the "
+            "resend carries the same Message-ID "
+            "(test_timeout_after_data_is_unconfirmed_and_the_resend_keeps_the_message_id)",
+        "test_duplicate_text_is_duplicate":
+            "a relay has no duplicate-content refusal; the sent-log skips recipients already sent "
+            "to (test_publishing_again_sends_nothing)",
+    }
+
+    def make_artefact(self, text: str = TEXT, image: Path | None = None, alt: str = "") -> Artefact:
+        """A bulletin with `text` as its plain-text part."""
+        assert image is None and not alt, "bulletins carry no image"
+        return contract_bulletin(text)
+
+    def held(self, standin: SmtpStandIn) -> list[dict[str, Any]]:
+        """Every message the relay accepted, with its plain-text part as the recipient reads it."""
+        held = []
+        with standin.lock:
+            delivered = list(standin.messages)
+        for m in delivered:
+            plain = m.message.get_body(preferencelist=("plain",))
+            assert plain is not None, "a message without a plain-text part"
+            # SMTP carries CRLF, and MIME ends a text part with a line end.
+            text = plain.get_content().replace("\r\n", "\n").removesuffix("\n")
+            held.append({"id": m.message_id, "text": text, "to": m.rcpt_tos, "subject": m.message["Subject"]})
+        return held
+
+    def assert_names_the_held(self, adapter: Any, item: Artefact, publication: Publication,
+                              record: dict[str, Any]) -> None:
+        """A relay answers no id and email has no public link: the message carries the stable
+        Message-ID for (bulletin, recipient), and the publication names the bulletin, not a message."""
+        assert record["id"] == message_id(item.idempotency_key, CONTRACT_RECIPIENT, "wst.example.org")
+        assert (record["to"], record["subject"]) == ([CONTRACT_RECIPIENT], item.subject)
+        assert publication.url == ""
+        assert publication.remote_id.startswith("smtp:")
+        assert publication.extra == {"recipients": 1, "sent_now": 1, "refused": []}
 
 
 def test_each_recipient_gets_one_message_with_both_parts_and_unsubscribe_headers(relay) -> None:
@@ -139,6 +205,24 @@ def test_temporary_failure_is_transient(relay) -> None:
     assert relay.messages == []
     adapter.publish(bulletin())
     assert len(relay.messages) == 5
+
+
+@pytest.mark.parametrize("at", ["MAIL", "RCPT", "DATA"])
+@pytest.mark.parametrize("code", [421, 451])
+def test_temporary_failures_are_transient(relay, code: int, at: str) -> None:
+    """A 421 (the relay then hangs up) or 451 at any step of a message is Transient, the message it
+    met is not delivered, and the retry (with the sent-log) reaches each recipient exactly once."""
+    relay.server_error(code=code, at=at)
+    adapter = make_adapter(relay)
+    with pytest.raises(Transient) as caught:
+        adapter.publish(bulletin())
+    assert relay.to(PEOPLE[0]) == []
+    if code == 421 or at == "MAIL":
+        assert relay.messages == []  # the session is over (421) or the sender was refused (MAIL)
+    assert relay.password not in str(caught.value)
+    adapter.publish(bulletin())
+    for person in PEOPLE:
+        assert len(relay.to(person)) == 1
 
 
 def test_one_unknown_recipient_does_not_stop_the_others(relay) -> None:

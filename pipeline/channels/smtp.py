@@ -259,7 +259,9 @@ class SmtpAdapter(ChannelAdapter):
         try:
             code, reply = smtp.data(msg.as_bytes(policy=SMTP_POLICY))
         except smtplib.SMTPDataError as exc:
-            smtp.rset()
+            # A relay that answered 421 has closed the connection: the next command reports that.
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.rset()
             if exc.smtp_code >= 500:
                 refused.append(recipient.email)
                 return

@@ -69,6 +69,7 @@ class MailchimpStandIn(StandIn):
                  api_key: str = "0123456789abcdef0123456789abcdef-us21", list_id: str = "a1b2c3d4e5"):
         super().__init__(clock)
         self.api_key, self.list_id = api_key, list_id
+        self.revoked_keys: list[str] = []                 # keys expire_token() retired
         self.campaigns: dict[str, dict[str, Any]] = {}   # id -> campaign, in creation order
         self.content: dict[str, dict[str, str]] = {}     # id -> {"html", "plain_text"}
         self.tests: dict[str, list[dict[str, Any]]] = {}  # id -> test sends
@@ -101,9 +102,16 @@ class MailchimpStandIn(StandIn):
             return [c for c in self.campaigns.values() if c["status"] in ("schedule", "sending", "sent")]
 
     @property
+    def create_calls(self) -> list[Call]:
+        """Every POST /campaigns (an attempt to create a campaign)."""
+        return self.calls_to("POST", r"/3\.0/campaigns")
+
+    @property
     def secrets(self) -> list[str]:
-        """Values that must never appear in an adapter's messages."""
-        return [self.api_key]
+        """Values that must never appear in an adapter's messages: the key, and any it replaced
+        (an adapter still holds the revoked one)."""
+        with self.lock:
+            return [self.api_key, *self.revoked_keys]
 
     def environ(self, api_key_env: str = "WST_MAILCHIMP_API_KEY") -> dict[str, str]:
         """An environment holding the key under the config's name."""
@@ -140,6 +148,7 @@ class MailchimpStandIn(StandIn):
     def expire_token(self) -> None:
         """The API key is revoked: every call answers 401 API Key Invalid."""
         with self.lock:
+            self.revoked_keys.append(self.api_key)
             self.api_key = "revoked" + secrets.token_hex(12) + "-us21"
 
     # -- metrics -----------------------------------------------------------------------------

@@ -1,4 +1,12 @@
-"""A real SMTP server on loopback (aiosmtpd) that captures every message, with faults to test resuming."""
+"""A real SMTP server on loopback (aiosmtpd) that captures every message, with faults to test resuming.
+
+It offers the contract suite's knobs (tests/channel_contract.py) as a relay would answer them:
+`calls` (every connection and command), `create_calls` (every MAIL FROM, which starts a message),
+`secrets`, `server_error` (a 451 or 421 temporary failure, RFC 5321 §4.2.5; after 421 the relay
+closes the connection), `expire_token` (the login then fails with 535) and `delay` (the answer
+after the message data comes late, or never: the connection drops and nothing is accepted).
+SMTP has no rate limit with a reset time, so there is no `rate_limit`.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +26,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 # A stalled DATA answer is held at most this long, so a failing test cannot hang the suite.
 MAX_DELAY = 5.0
+# The temporary failures a relay gives (RFC 5321 §4.2.5 / RFC 3463): 421 also closes the connection.
+TEMPORARY = {421: "421 4.3.2 Service not available, closing transmission channel",
+             451: "451 4.3.0 Temporary local problem, try again later"}
 
 
 @dataclass
@@ -41,6 +52,32 @@ class Delivered:
         return str(self.message["Message-ID"])
 
 
+@dataclass
+class _Failure:
+    """The next `times` uses of `command` answer `code`."""
+
+    command: str
+    code: int
+    times: int
+
+
+@dataclass
+class _Delay:
+    """The answer after the next `times` messages' data waits `seconds`; `land` says if accepted."""
+
+    seconds: float
+    times: int
+    land: bool
+
+
+async def _fail(server: SMTP, code: int) -> str:
+    """The relay's temporary-failure reply; after 421 it closes once the reply is out."""
+    if code == 421:
+        # The reply is written before the loop runs this, and close() flushes what is buffered.
+        asyncio.get_running_loop().call_soon(server.transport.close)
+    return TEMPORARY[code]
+
+
 class _Handler:
     """aiosmtpd hooks: accept, capture, and apply the stand-in's faults."""
 
@@ -51,25 +88,30 @@ class _Handler:
                           mail_options: list[str]) -> str:
         s = self.standin
         with s.lock:
+            s.calls.append(("MAIL", address))
             drop = s._drop_after is not None and s._accepted_since_fault >= s._drop_after
             if drop:
                 s._drop_after = None
-            fail = s._fail_mail > 0
-            if fail:
-                s._fail_mail -= 1
+            fail = s._take_failure("MAIL")
         if drop:
             # The connection vanishes mid-send, as when a relay restarts.
             server.transport.close()
             return "421 4.3.0 connection dropped by the stand-in"
         if fail:
-            return "451 4.3.0 Temporary local problem, try again later"
+            return await _fail(server, fail)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
-        refusal = self.standin.refuse.get(address.lower())
+        s = self.standin
+        with s.lock:
+            s.calls.append(("RCPT", address))
+            fail = s._take_failure("RCPT")
+        if fail:
+            return await _fail(server, fail)
+        refusal = s.refuse.get(address.lower())
         if refusal:
             return refusal
         envelope.rcpt_tos.append(address)
@@ -79,13 +121,40 @@ class _Handler:
         s = self.standin
         raw = envelope.original_content or b""
         with s.lock:
-            s.messages.append(Delivered(envelope.mail_from or "", list(envelope.rcpt_tos), raw))
-            s._accepted_since_fault += 1
-            delay, s._delay_data = s._delay_data, 0.0
-        if delay:
-            # Accepted, then answered late: the client cannot tell whether it went.
-            await asyncio.sleep(min(delay, MAX_DELAY))
+            s.calls.append(("DATA", ""))
+            delay = s._take_delay()
+            if delay is None or delay.land:
+                s.messages.append(Delivered(envelope.mail_from or "", list(envelope.rcpt_tos), raw))
+                s._accepted_since_fault += 1
+        if delay is not None:
+            # Answered late, or not at all: the client cannot tell whether it went.
+            await asyncio.sleep(min(delay.seconds, MAX_DELAY))
+            if not delay.land:
+                # Lost before the relay kept it (it restarted): the client sees the connection end.
+                server.transport.close()
+                return "421 4.3.0 connection dropped by the stand-in"
         return "250 2.0.0 Message accepted for delivery"
+
+
+class _SMTP(SMTP):
+    """aiosmtpd's session, recording each connection and answering the DATA command's faults."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        standin = self.event_handler.standin
+        with standin.lock:
+            standin.calls.append(("CONNECT", str(transport.get_extra_info("peername"))))
+
+    async def smtp_DATA(self, arg: str) -> None:
+        standin = self.event_handler.standin
+        if self.envelope is not None and self.envelope.rcpt_tos and not arg:
+            with standin.lock:
+                fail = standin._take_failure("DATA")
+            if fail:
+                # Refused at the DATA command itself, before any 354 and any message data.
+                await self.push(await _fail(self, fail))
+                return
+        await super().smtp_DATA(arg)
 
 
 class _Controller(Controller):
@@ -94,7 +163,7 @@ class _Controller(Controller):
     def factory(self) -> SMTP:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
-            return super().factory()
+            return _SMTP(self.handler, **self.SMTP_kwargs)
 
 
 class SmtpStandIn:
@@ -109,11 +178,14 @@ class SmtpStandIn:
         self.messages: list[Delivered] = []
         self.refuse: dict[str, str] = {}   # address (lower case) -> RCPT answer
         self.logins: list[str] = []
-        self.lock = threading.Lock()
+        # Every connection and command: ("CONNECT", peer), ("MAIL", from), ("RCPT", to), ("DATA", "").
+        self.calls: list[tuple[str, str]] = []
+        self.retired_passwords: list[str] = []   # passwords expire_token() replaced
+        self.lock = threading.RLock()
         self._drop_after: int | None = None
         self._accepted_since_fault = 0
-        self._fail_mail = 0
-        self._delay_data = 0.0
+        self._failures: list[_Failure] = []
+        self._delays: list[_Delay] = []
         self._controller: Controller | None = None
         self.port = 0
 
@@ -134,6 +206,8 @@ class SmtpStandIn:
             except OSError:
                 continue  # another process took the port between probing and binding
             self._controller = controller
+            with self.lock:
+                self.calls.clear()  # the controller's own readiness probe is not a client
             return self
         raise RuntimeError("no free loopback port for the SMTP stand-in")
 
@@ -156,8 +230,10 @@ class SmtpStandIn:
 
     @property
     def secrets(self) -> list[str]:
-        """Values that must never appear in an adapter's messages."""
-        return [self.password] if self.password else []
+        """Values that must never appear in an adapter's messages: the password, and any it
+        replaced (an adapter still holds the old one)."""
+        with self.lock:
+            return [p for p in (self.password, *self.retired_passwords) if p]
 
     def environ(self, username_env: str = "WST_SMTP_USERNAME",
                 password_env: str = "WST_SMTP_PASSWORD") -> dict[str, str]:
@@ -173,6 +249,12 @@ class SmtpStandIn:
         with self.lock:
             return [m for m in self.messages if address.lower() in (r.lower() for r in m.rcpt_tos)]
 
+    @property
+    def create_calls(self) -> list[tuple[str, str]]:
+        """Every MAIL FROM: each starts one message."""
+        with self.lock:
+            return [c for c in self.calls if c[0] == "MAIL"]
+
     # -- fault knobs ---------------------------------------------------------------------------
 
     def drop_after(self, accepted: int) -> None:
@@ -180,19 +262,49 @@ class SmtpStandIn:
         with self.lock:
             self._drop_after, self._accepted_since_fault = accepted, 0
 
-    def server_error(self, times: int = 1) -> None:
-        """The next `times` MAIL FROM commands answer 451 (try again later)."""
+    def server_error(self, times: int = 1, code: int = 451, at: str = "MAIL") -> None:
+        """The next `times` uses of command `at` (MAIL, RCPT or DATA) answer a temporary failure:
+        451 (try again later) or 421 (service not available; the relay then closes the connection)."""
+        if code not in TEMPORARY or at not in ("MAIL", "RCPT", "DATA"):
+            raise ValueError(f"no temporary failure {code} at {at}")
         with self.lock:
-            self._fail_mail = times
+            self._failures.append(_Failure(at, code, times))
 
-    def delay(self, seconds: float) -> None:
-        """Accept the next message, then hold its 250 answer `seconds` (at most MAX_DELAY)."""
+    def delay(self, seconds: float, times: int = 1, land: bool = True) -> None:
+        """Hold the answer after the next `times` messages' data `seconds` (at most MAX_DELAY).
+        land=True: the message is accepted, then the 250 comes late. land=False: it is never
+        accepted, and after the wait the connection drops with no answer."""
         with self.lock:
-            self._delay_data = seconds
+            self._delays.append(_Delay(seconds, times, land))
 
     def expire_token(self) -> None:
         """The relay login stops working (the password was changed)."""
-        self.password = "changed-" + secrets.token_hex(8)
+        with self.lock:
+            if self.password:
+                self.retired_passwords.append(self.password)
+            self.password = "changed-" + secrets.token_hex(8)
+
+    def _take_failure(self, command: str) -> int | None:
+        """The code of the next failure queued for `command`, used up one time."""
+        with self.lock:
+            for failure in self._failures:
+                if failure.command == command:
+                    failure.times -= 1
+                    if failure.times <= 0:
+                        self._failures.remove(failure)
+                    return failure.code
+        return None
+
+    def _take_delay(self) -> _Delay | None:
+        """The next queued delay, used up one time."""
+        with self.lock:
+            if not self._delays:
+                return None
+            delay = self._delays[0]
+            delay.times -= 1
+            if delay.times <= 0:
+                self._delays.pop(0)
+            return delay
 
     def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str,
                       auth_data: Any) -> AuthResult:
