@@ -65,3 +65,46 @@ def test_no_proxy_and_the_ca_bundle_follow_requests_rules(monkeypatch: pytest.Mo
     monkeypatch.delenv("no_proxy", raising=False)
     remote = settle_environment(requests.Session(), "https://graph.facebook.com")
     assert remote.proxies["https"] == "http://proxy.invalid:3128"
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    """Answers every POST with a redirect elsewhere, and counts what it was sent."""
+
+    posts: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        _Redirect.posts.append(self.path)
+        self.send_response(302)
+        self.send_header("Location", "/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_settled_session_runs_hooks_and_never_follows_a_redirect(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """send() on a settled session: the session's headers and response hooks apply, and a 3xx
+    to a write is returned as it is, never sent on anywhere."""
+    from pipeline.channels.http import send
+
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Redirect.posts = []
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        session = settle_environment(requests.Session(), base)
+        seen: list[int] = []
+        session.hooks["response"].append(lambda r, *a, **k: seen.append(r.status_code))
+        answer = send(session, "test", "POST /statuses", "POST", f"{base}/statuses", write=True,
+                      timeout=5, data={"status": "hello"})
+        assert answer.status_code == 302 and seen == [302]
+        assert _Redirect.posts == ["/statuses"]
+        assert answer.request.headers["User-Agent"].startswith("python-requests/")
+    finally:
+        server.shutdown()
+        server.server_close()
