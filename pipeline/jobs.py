@@ -200,7 +200,7 @@ class Runtime:
         """Resolve and render (with the content checks) every item whose run time is within
         the grace time behind or PREPARE_AHEAD ahead, so that when it falls due its job only
         looks them up, applies the gates and calls the platform. In a burst, rendering at the
-        due moment cost a fifth of each publication's time on the one interpreter all the
+        due moment cost about a seventh of each publication's time on the one interpreter all the
         workers share. Rendering is pure and cached by content version, and reload() drops
         what was prepared, so a looked-up item is exactly what item() would return. Returns
         how many items are prepared."""

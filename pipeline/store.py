@@ -37,7 +37,6 @@ BUSY_TIMEOUT_SECONDS = 30
 DEFAULT_STALE_SECONDS = 120
 LOCK_NAME = "daemon"
 READ_ONLY = "wst_read_only"  # connection info flag: this transaction only reads
-SINGLE_STATEMENT = "wst_single"  # connection info flag: one statement, its own transaction
 
 
 class UTCDateTime(TypeDecorator):
@@ -195,38 +194,26 @@ class Store:
             yield conn
 
     def read_one(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
-        """Run ONE reading statement as its own (implicit) read transaction: one consistent
-        snapshot, no write lock, and on SQLite no BEGIN or COMMIT around it."""
+        """Run ONE reading statement and return its rows: one consistent snapshot, no write
+        lock (on SQLite as its own implicit transaction, with no BEGIN or COMMIT around it)."""
         if self._direct is not None:
             return self._direct.run(self.engine, statement, params or {}, write=False)
-        with self.engine.connect() as conn:
-            conn.info[READ_ONLY] = conn.info[SINGLE_STATEMENT] = True
-            try:
-                with conn.begin():
-                    return list(conn.execute(statement, params or {}).mappings())
-            finally:
-                conn.info.pop(READ_ONLY, None)
-                conn.info.pop(SINGLE_STATEMENT, None)
+        with self.reading() as conn:
+            return list(conn.execute(statement, params or {}).mappings())
 
     def atomic(self, statement: Any, params: dict[str, Any] | None = None, *,
                durable: bool = False) -> list[Any]:
         """Run ONE writing statement as its own transaction and return its rows (RETURNING).
 
         For the transitions a publication makes on its hot path: a compare-and-set
-        `UPDATE ... WHERE state IN (...) RETURNING ...` needs no transaction around it, and on
-        SQLite it then costs one statement instead of BEGIN IMMEDIATE, a read, the write and
-        COMMIT: in a burst each statement was a hand-over of the interpreter between threads.
+        `UPDATE ... WHERE ... RETURNING ...` needs no transaction around it, and on SQLite it
+        then costs one statement instead of BEGIN IMMEDIATE, a read, the write and COMMIT.
         `durable` flushes it to the disk before returning, as `durable()` does."""
         engine = self.durable_engine if durable else self.engine
         if self._direct is not None:
             return self._direct.run(engine, statement, params or {}, write=True)
-        with engine.connect() as conn:
-            conn.info[SINGLE_STATEMENT] = True
-            try:
-                with conn.begin():
-                    return list(conn.execute(statement, params or {}).mappings())
-            finally:
-                conn.info.pop(SINGLE_STATEMENT, None)
+        with engine.begin() as conn:
+            return list(conn.execute(statement, params or {}).mappings())
 
     @contextlib.contextmanager
     def reading(self):
@@ -400,17 +387,12 @@ def _tune_sqlite(engine: Engine, write_lock: threading.RLock, synchronous: str) 
         if conn.info.get(READ_ONLY):
             # A read needs no write lock. A deferred BEGIN in WAL reads a snapshot alongside
             # writers instead of queueing behind them (~half a publication's transactions are
-            # reads; under IMMEDIATE they were serialised). One statement needs no BEGIN at all.
-            if not conn.info.get(SINGLE_STATEMENT):
-                conn.exec_driver_sql("BEGIN")
+            # reads; under IMMEDIATE they were serialised).
+            conn.exec_driver_sql("BEGIN")
             return
         dbapi = conn.connection.dbapi_connection
         if isinstance(dbapi, _SQLiteConnection) and not dbapi.wst_holds:
             dbapi.wst_holds = write_lock.acquire(timeout=BUSY_TIMEOUT_SECONDS)
-        if conn.info.get(SINGLE_STATEMENT):
-            # Store.atomic(): the one statement is its own transaction (the driver is in
-            # autocommit mode); the lock is let go when SQLAlchemy commits, a no-op for SQLite.
-            return
         try:
             # IMMEDIATE takes the write lock up front, so a read-then-write transaction (the lock,
             # a state transition) can't interleave with another process's; WAL readers proceed.
