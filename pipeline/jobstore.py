@@ -5,9 +5,8 @@ deletes it from the store, one write transaction per job, on its single scheduli
 one of those deletes queued for the store's write lock behind the workers' own ledger writes, so
 the last jobs of a burst were handed out only after every delete before them had waited its
 turn (in the 500-item benchmark this alone cost about a tenth of the p99 lateness). Here the
-deletes of the jobs just handed out are
-gathered and made in ONE transaction when APScheduler next asks the store anything (it asks for
-the next run time at the end of the same round).
+deletes of the jobs just handed out are gathered and made in ONE transaction when APScheduler
+next asks the store anything (it asks for the next run time at the end of the same round).
 
 Why this is safe: a fired job whose delete is still pending is at worst run a second time (after
 a crash in the few milliseconds before the batch commits), and publishing an item is idempotent
