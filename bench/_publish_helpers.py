@@ -143,28 +143,26 @@ def reactive_posts(config: Path, environ: dict[str, str], dues: Iterable[datetim
                    approve: bool, tag: str) -> int:
     """Save one reactive post per due time on all four channels through the library (as
     `wst post --at` does); with `approve`, sync and approve each item. Returns items made."""
-    from pipeline.jobs import Runtime
     from pipeline.reactive import ReactivePost, items_for, new_id
+    from pipeline.workspace import Workspace
 
-    runtime = Runtime(config, environ)
-    try:
+    with Workspace(config, environ) as ws:
         now = datetime.now(UTC)
-        enabled = set(runtime.config.enabled_channels())
+        enabled = set(ws.config.enabled_channels())
         made = 0
         for n, due in enumerate(dues):
             text = (f"{tag} update {n}: if you are worried about a child, "
                     f"call 01902 555392. We are here to help.")
             rp = ReactivePost(new_id(text, due), text, CHANNELS, "", "", False, due.astimezone(UTC))
-            runtime.reactive.add(rp, PERSON, now)
-            items = items_for(rp, runtime.config.tz, enabled)
+            ws.reactive.add(rp, PERSON, now)
+            items = items_for(rp, ws.config.tz, enabled)
             made += len(items)
             if approve:
-                runtime.ledger.sync_planned(items, now, dry_run=runtime.dry_run_for)
+                ws.ledger.publications.sync_planned(items, now, dry_run=ws.catalog.dry_run_for)
                 for item in items:
-                    runtime.ledger.approve(item.id, item.version, PERSON, now, runtime.config)
+                    ws.ledger.approvals.approve(item.id, item.version, PERSON, now,
+                                                ws.config.settings)
         return made
-    finally:
-        runtime.store.close()
 
 
 class DaemonProcess:

@@ -23,10 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.config import load_config  # noqa: E402 - after the path set-up above
 from pipeline.lint import lint_post  # noqa: E402
-from pipeline.plan import make_plan  # noqa: E402
 from pipeline.project import load_project  # noqa: E402
-from pipeline.render import Renderer, brand_of  # noqa: E402
-from renderers.preview import PreviewItem, build_preview  # noqa: E402
+from pipeline.render import Renderer  # noqa: E402
+from pipeline.services import planning  # noqa: E402
 from renderers.social import render_post  # noqa: E402
 
 YEAR = (date(2026, 9, 1), date(2027, 8, 31))
@@ -48,20 +47,8 @@ def preview_year(out: Path) -> tuple[int, float]:
     t = time.perf_counter()
     config = load_config(ROOT / "config.toml")
     project = load_project(config)
-    plan = make_plan(project, *YEAR)
-    renderer = Renderer(project)
-    channels = config.settings.channels
-    items = []
-    for item in plan.items:
-        r = renderer.render(item)
-        items.append(PreviewItem(
-            id=item.id, kind=item.kind, campaign=item.campaign, channel=item.channel,
-            platform=channels[item.channel].kind, due=item.due, title=item.title,
-            status=item.status, note=item.note, post=r.post, bulletin=r.bulletin,
-            findings=r.findings))
-    build_preview(items, out, brand=brand_of(config), start=YEAR[0], end=YEAR[1],
-                  generated_at=datetime(2026, 11, 23, 9, 0).astimezone(), images_dir=config.content_dir)
-    return len(items), time.perf_counter() - t
+    summary = planning.preview(project, *YEAR, out, datetime(2026, 11, 23, 9, 0).astimezone())
+    return summary.items, time.perf_counter() - t
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,9 +16,14 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 
-from pipeline.jobs import PREPARE_AHEAD, RUNTIMES, Runtime, utc_now
-from pipeline.ledger import APPROVED, PLANNED
-from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile
+from pipeline import housekeeping
+from pipeline.jobs import PUBLISHERS
+from pipeline.plan import Item
+from pipeline.publisher import PREPARE_AHEAD, Publisher, PublishResult
+from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile, schedule_retry
+from pipeline.states import State
+from pipeline.store import Store
+from pipeline.workspace import Workspace, utc_now
 
 log = logging.getLogger("wst.daemon")
 COLLECT_FUNC = "pipeline.metrics.collect:collect_job"
@@ -25,8 +31,10 @@ COLLECT_JOB = "collect-metrics"
 # Housekeeping that is not urgent runs at most this often.
 UNAPPROVED_EVERY = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=1)
-# Items due soon are prepared again this often (well inside jobs.PREPARE_AHEAD).
+# Items due soon are prepared again this often (well inside publisher.PREPARE_AHEAD).
 PREPARE_EVERY = timedelta(minutes=10)
+# A publication refreshes the daemon lock at most this often (seconds, monotonic).
+HEARTBEAT_EVERY = 1.0
 
 
 class AlreadyRunning(Exception):
@@ -46,9 +54,10 @@ class Fingerprint:
     value: tuple
 
     @classmethod
-    def of(cls, runtime: Runtime) -> Fingerprint:
-        config = runtime.config
-        paths = [Path(runtime.config_path)]
+    def of(cls, ws: Workspace) -> Fingerprint:
+        """Every input file's time and size, and the reactive posts saved in the store."""
+        config = ws.config
+        paths = [Path(ws.config_path)]
         for folder in (config.schedules_dir, config.content_dir):
             if folder.is_dir():
                 paths += sorted(p for p in folder.rglob("*") if p.is_file())
@@ -60,7 +69,7 @@ class Fingerprint:
                 continue
             stats.append((str(p), st.st_mtime_ns, st.st_size))
         # a reactive post scheduled with `wst post --at` changes the plan too
-        return cls((*stats, runtime.reactive.signature()))
+        return cls((*stats, ws.reactive.signature()))
 
 
 def owner_name() -> str:
@@ -68,23 +77,54 @@ def owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+class Heartbeat:
+    """The daemon lock, refreshed at most once a second by whichever publication comes first:
+    in a burst a write transaction per job cost as much as the publication. The watch loop
+    refreshes it too; and begin_publishing is a compare-and-set, so a daemon that lost the lock
+    still can't post an item a second time. One thread refreshes; the others go on."""
+
+    def __init__(self, store: Store, owner: str):
+        self.store = store
+        self.owner = owner
+        self.lost = False
+        self._lock = threading.Lock()
+        self._next = 0.0  # time.monotonic() of the next refresh
+
+    def fresh(self, now: datetime) -> bool:
+        """False once the lock was taken over: this process must not publish any more."""
+        if self.lost:
+            return False
+        due = time.monotonic()
+        if due < self._next or not self._lock.acquire(blocking=False):
+            return True
+        try:
+            if not self.store.heartbeat(self.owner, now):
+                self.lost = True
+                return False
+            self._next = due + HEARTBEAT_EVERY
+            return True
+        finally:
+            self._lock.release()
+
+
 def run_once(config_path: Path, environ: Mapping[str, str],
-             clock: Callable[[], datetime] = utc_now) -> list[str]:
+             clock: Callable[[], datetime] = utc_now) -> list[PublishResult]:
     """Publish everything due now and return (for cron or a systemd timer)."""
     owner = owner_name()
-    runtime = Runtime(config_path, environ, clock=clock, owner=owner)
-    now = clock()
-    if not runtime.store.acquire_daemon_lock(owner, now):
-        raise AlreadyRunning(runtime.store.lock_holder())
-    try:
-        runtime.recover(now)
-        items = runtime.sync(now)
-        runtime.recheck_flagged(now)
-        done = runtime.catch_up(now, items)
-        runtime.alert_unapproved(now)
-        return done
-    finally:
-        runtime.store.release_daemon_lock(owner)
+    with Workspace(config_path, environ, clock=clock) as ws:
+        now = clock()
+        if not ws.store.acquire_daemon_lock(owner, now):
+            raise AlreadyRunning(ws.store.lock_holder())
+        try:
+            publisher = Publisher(ws, may_publish=Heartbeat(ws.store, owner).fresh)
+            housekeeping.recover(publisher, now)
+            items = housekeeping.sync(ws, now)
+            housekeeping.recheck_flagged(publisher, now)
+            done = housekeeping.catch_up(publisher, now, items)
+            housekeeping.alert_unapproved(ws, now)
+            return done
+        finally:
+            ws.store.release_daemon_lock(owner)
 
 
 class Daemon:
@@ -95,93 +135,103 @@ class Daemon:
         self.owner = owner_name()
         self.clock = clock
         self.stop = stop or threading.Event()
-        self.runtime = Runtime(config_path, environ, clock=clock, owner=self.owner)
+        self.ws = Workspace(config_path, environ, clock=clock)
+        self.heartbeat = Heartbeat(self.ws.store, self.owner)
+        self.publisher = Publisher(self.ws, retry=self._retry, may_publish=self.heartbeat.fresh)
         self.scheduler = None
+
+    def _retry(self, item: Item, at: datetime) -> None:
+        if self.scheduler is not None:
+            schedule_retry(self.scheduler, self.ws.config_path, item.id, at)
 
     def start(self) -> None:
         """Take the lock, settle interrupted work, catch up, and schedule every future item."""
-        runtime = self.runtime
+        ws = self.ws
         now = self.clock()
-        if not runtime.store.acquire_daemon_lock(self.owner, now):
-            raise AlreadyRunning(runtime.store.lock_holder())
-        RUNTIMES[runtime.config_path] = runtime
-        settings = runtime.settings
-        self.scheduler = make_scheduler(runtime.store.engine, runtime.config.tz,
-                                        workers=settings.workers,
+        if not ws.store.acquire_daemon_lock(self.owner, now):
+            raise AlreadyRunning(ws.store.lock_holder())
+        PUBLISHERS[ws.config_path] = self.publisher
+        settings = ws.catalog.settings
+        self.scheduler = make_scheduler(ws.store.engine, ws.config.tz, workers=settings.workers,
                                         grace_seconds=settings.grace_minutes * 60)
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
         self.scheduler.start(paused=True)
-        runtime.scheduler = self.scheduler
-        recovered = runtime.recover(now)
+        recovered = housekeeping.recover(self.publisher, now)
         if recovered:
             log.warning("settled %d publication(s) interrupted by a crash", len(recovered))
         # What fell due while nothing ran is handled here, once, rather than by stale jobs.
         for job in self.scheduler.get_jobs():
             if job.next_run_time is not None and job.next_run_time <= now:
                 self.scheduler.remove_job(job.id)
-        items = runtime.sync(now)
-        for line in runtime.catch_up(now, items):
-            log.info("catch-up: %s", line)
-        result = reconcile(self.scheduler, items, runtime.config_path, now, runtime.run_at)
+        items = housekeeping.sync(ws, now)
+        for result in housekeeping.catch_up(self.publisher, now, items):
+            log.info("catch-up: %s: %s", result.item_id, result)
+        result = reconcile(self.scheduler, items, ws.config_path, now, ws.catalog.run_at)
         log.info("scheduled: %s", result)
-        runtime.recheck_flagged(now)
-        log.info("prepared %d item(s) due within %s", runtime.prepare(now), PREPARE_AHEAD)
+        housekeeping.recheck_flagged(self.publisher, now)
+        log.info("prepared %d item(s) due within %s", self.publisher.prepare(now), PREPARE_AHEAD)
         self.scheduler.add_job(
-            COLLECT_FUNC, "interval", minutes=runtime.config.settings.metrics.every_minutes,
-            args=[runtime.config_path], id=COLLECT_JOB, replace_existing=True, coalesce=True,
+            COLLECT_FUNC, "interval", minutes=ws.config.settings.metrics.every_minutes,
+            args=[ws.config_path], id=COLLECT_JOB, replace_existing=True, coalesce=True,
             max_instances=1, misfire_grace_time=300)
         self.scheduler.resume()
 
     def serve(self) -> None:
         """Watch for edits and keep the lock fresh until stopped (SIGTERM, Ctrl-C)."""
-        runtime = self.runtime
-        seen = Fingerprint.of(runtime)
+        ws = self.ws
+        seen = Fingerprint.of(ws)
         last_unapproved = last_recheck = datetime.min.replace(tzinfo=self.clock().tzinfo)
         last_prepared = self.clock()
-        while not self.stop.wait(runtime.settings.watch_seconds):
+        while not self.stop.wait(ws.catalog.settings.watch_seconds):
             now = self.clock()
-            if not runtime.store.heartbeat(self.owner, now):
+            if not ws.store.heartbeat(self.owner, now):
                 log.error("the daemon lock was taken over; stopping without publishing more")
-                runtime.lock_lost = True
+                self.heartbeat.lost = True
                 break
-            current = Fingerprint.of(runtime)
+            current = Fingerprint.of(ws)
             if current != seen:
                 seen = current
-                if runtime.reload():
-                    items = runtime.sync(now)
-                    log.info("files changed: %s", reconcile(self.scheduler, items,
-                                                            runtime.config_path, now, runtime.run_at))
-                    # reconcile only schedules future times: an item added (e.g. `wst post --at`)
-                    # whose time came before this watch noticed it gets a job now, never none
-                    due = {runtime.key(i): i for i in items if runtime.run_at(i) <= now}
-                    for entry in runtime.ledger.entries(states=[PLANNED, APPROVED]):
-                        if entry.key in due:
-                            runtime._retry(due[entry.key], now)
+                if ws.reload(now):
+                    self._replan(now)
                     last_prepared = datetime.min.replace(tzinfo=now.tzinfo)  # prepare again now
             if now - last_prepared >= PREPARE_EVERY:
                 last_prepared = now
-                runtime.prepare(now)
+                self.publisher.prepare(now)
             # flagged channels are asked again every 10 watches, at most once a minute
             if now - last_recheck >= min(RECHECK_EVERY,
-                                         timedelta(seconds=10 * runtime.settings.watch_seconds)):
+                                         timedelta(seconds=10 * ws.catalog.settings.watch_seconds)):
                 last_recheck = now
-                runtime.recheck_flagged(now)
+                housekeeping.recheck_flagged(self.publisher, now)
             if now - last_unapproved >= UNAPPROVED_EVERY:
                 last_unapproved = now
-                runtime.alert_unapproved(now)
+                housekeeping.alert_unapproved(ws, now)
+
+    def _replan(self, now: datetime) -> None:
+        """After an edit: record the new plan and move the jobs to match it."""
+        ws = self.ws
+        items = housekeeping.sync(ws, now)
+        log.info("files changed: %s", reconcile(self.scheduler, items, ws.config_path, now,
+                                                ws.catalog.run_at))
+        # reconcile only schedules future times: an item added (e.g. `wst post --at`) whose
+        # time came before this watch noticed it gets a job now, never none
+        due = {ws.key(i): i for i in items if ws.catalog.run_at(i) <= now}
+        for entry in ws.ledger.publications.entries(states=[State.PLANNED, State.APPROVED]):
+            if entry.key in due:
+                self._retry(due[entry.key], now)
 
     def shutdown(self) -> None:
         """Stop cleanly: let running publications finish, then give the lock up."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
-        RUNTIMES.pop(self.runtime.config_path, None)
-        self.runtime.store.release_daemon_lock(self.owner)
+        PUBLISHERS.pop(self.ws.config_path, None)
+        self.ws.store.release_daemon_lock(self.owner)
+        self.ws.close()
 
     def _missed(self, event: JobExecutionEvent) -> None:
         # APScheduler skipped a job past its grace time: hold it and say so, never drop it.
         for prefix in (PUBLISH_PREFIX, RETRY_PREFIX):
             if event.job_id.startswith(prefix):
-                self.runtime.publish(event.job_id[len(prefix):])
+                self.publisher.publish(event.job_id[len(prefix):])
 
 
 def run_daemon(config_path: Path, environ: Mapping[str, str],

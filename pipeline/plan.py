@@ -63,6 +63,25 @@ def version_of(payload: dict) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
 
+def id_span(item_id: str) -> tuple[str, date, date] | None:
+    """(campaign, first day, last day) that an item id names, for finding the item again:
+    `campaign/post/YYYY-MM-DD/channel` names its day, `bulletin/YYYY-MM/channel` its month.
+    None if it is not an item id."""
+    parts = item_id.split("/")
+    try:
+        if parts[0] == "bulletin" and len(parts) == 3:
+            year, month = map(int, parts[1].split("-"))
+            first = date(year, month, 1)
+            last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            return BULLETIN_CAMPAIGN, first, last
+        if len(parts) == 4:
+            day = date.fromisoformat(parts[2])
+            return parts[0], day, day
+    except ValueError:
+        pass
+    return None
+
+
 def post_text(post, channel: str) -> str:
     """The text a channel gets: its own variant if the post has one, else the base text."""
     return post.variants.get(channel, post.text)

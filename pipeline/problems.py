@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import WstError
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -31,7 +33,7 @@ class Problem:
         return self.severity == ERROR
 
 
-class InputError(Exception):
+class InputError(WstError):
     """Input that cannot be used; carries every problem found so all can be shown at once."""
 
     def __init__(self, problems: Iterable[Problem]):

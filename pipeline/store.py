@@ -81,6 +81,8 @@ ledger_table = Table(
     Column("remote_id", Text),
     Column("url", Text),
     Column("last_error", Text),
+    Column("error_kind", String(20)),    # a pipeline.states.ErrorKind, with last_error's words
+    Column("hold_reason", String(20)),   # a pipeline.states.HoldReason, with last_error's words
     Column("published_at", UTCDateTime),
     Column("lateness_seconds", Float),
     Column("dry_run", Boolean, nullable=False, default=False),

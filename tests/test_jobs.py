@@ -12,7 +12,9 @@ import pytest
 from daemon_helpers import PERSON, LiveProject, due_in, post_block, sleep_until
 from standins.x import XStandIn
 
-from pipeline.jobs import Runtime
+from pipeline import housekeeping
+from pipeline.publisher import Publisher
+from pipeline.workspace import Workspace
 
 TEXT = "Safer Internet Day is on Tuesday. Talk to your child about what they do online."
 
@@ -33,9 +35,43 @@ def x() -> Iterator[XStandIn]:
         yield standin
 
 
-def runtime(project: LiveProject, clock: Clock) -> Runtime:
-    """The runtime `wst run` builds, on the project's store, with the stand-ins' credentials."""
-    return Runtime(project.config, project.env, clock=clock)
+class Rig:
+    """What `wst run` builds (the workspace and its publisher) on the project's store, with the
+    stand-ins' credentials, and the daemon's housekeeping steps as methods."""
+
+    def __init__(self, config: Path, env: dict[str, str], clock: Clock):
+        self.ws = Workspace(config, env, clock=clock)
+        self.publisher = Publisher(self.ws)
+        self.store = self.ws.store
+        self.ledger = self.ws.ledger
+
+    @property
+    def config(self):
+        return self.ws.config
+
+    @property
+    def renderer(self):
+        return self.ws.catalog.renderer
+
+    def item(self, item_id: str):
+        return self.ws.catalog.item(item_id)
+
+    def sync(self, now: datetime):
+        return housekeeping.sync(self.ws, now)
+
+    def catch_up(self, now: datetime, items) -> list[str]:
+        return [f"{r.item_id}: {r}" for r in housekeeping.catch_up(self.publisher, now, items)]
+
+    def publish(self, item_id: str) -> str:
+        return str(self.publisher.publish(item_id))
+
+    def approve(self, item, now: datetime) -> None:
+        self.ledger.approvals.approve(item.id, item.version, PERSON, now, self.config.settings)
+
+
+def runtime(project: LiveProject, clock: Clock) -> Rig:
+    """The workspace `wst run` builds, on the project's store, with the stand-ins' credentials."""
+    return Rig(project.config, project.env, clock)
 
 
 # -- 09:00 on the Sundays the clocks change ----------------------------------------------------
@@ -58,7 +94,7 @@ def test_nine_oclock_on_clock_change_sundays(tmp_path: Path, x: XStandIn, day: s
         rt.sync(clock())
         item = rt.item(item_id)
         assert item is not None and item.due == instant
-        rt.ledger.approve(item.id, item.version, PERSON, clock(), rt.config)
+        rt.approve(item, clock())
 
         for before in (instant - timedelta(hours=1), instant - timedelta(seconds=1)):
             clock.now = before
@@ -72,7 +108,7 @@ def test_nine_oclock_on_clock_change_sundays(tmp_path: Path, x: XStandIn, day: s
         assert rt.catch_up(clock(), rt.sync(clock())) == []
         assert rt.publish(item_id) == "published"
         assert [p["text"] for p in x.posts] == [TEXT] and len(x.create_calls) == 1
-        (entry,) = rt.ledger.entries(item_id=item_id)
+        (entry,) = rt.ledger.publications.entries(item_id=item_id)
         assert (entry.state, entry.published_at, entry.lateness_seconds) == ("published", instant, 0)
         assert entry.remote_id == x.posts[0]["id"]
     finally:
@@ -97,7 +133,7 @@ def test_dry_run_writes_the_outbox_and_sends_nothing(tmp_path: Path, x: XStandIn
         clock.now = DUE
         assert rt.catch_up(DUE, rt.sync(DUE)) == [f"{ITEM}: published"]
         item = rt.item(ITEM)
-        (entry,) = rt.ledger.entries(item_id=ITEM)
+        (entry,) = rt.ledger.publications.entries(item_id=ITEM)
         assert entry.dry_run and entry.state == "published"
         assert entry.key.startswith("dry-") and entry.remote_id == f"dry-run:{entry.key}"
         (written,) = (tmp_path / "outbox" / "x").glob("*.json")
@@ -120,7 +156,7 @@ def test_live_without_approval_is_held_never_sent(tmp_path: Path, x: XStandIn) -
         rt.sync(clock())
         clock.now = DUE
         assert rt.catch_up(DUE, rt.sync(DUE)) == [f"{ITEM}: held"]
-        (entry,) = rt.ledger.entries(item_id=ITEM)
+        (entry,) = rt.ledger.publications.entries(item_id=ITEM)
         assert entry.state == "held" and "not approved" in entry.last_error
         clock.now = DUE + timedelta(minutes=1)
         assert rt.publish(ITEM) == "held"
@@ -140,7 +176,7 @@ def test_content_check_error_holds_an_approved_item(tmp_path: Path, x: XStandIn)
         rt.sync(clock())
         item = rt.item(ITEM)
         assert not rt.renderer.render(item).errors
-        rt.ledger.approve(item.id, item.version, PERSON, clock(), rt.config)
+        rt.approve(item, clock())
     finally:
         rt.store.close()
     config = project.config.read_text(encoding="utf-8")
@@ -150,7 +186,7 @@ def test_content_check_error_holds_an_approved_item(tmp_path: Path, x: XStandIn)
     rt = runtime(project, clock)
     try:
         assert rt.catch_up(DUE, rt.sync(DUE)) == [f"{ITEM}: held"]
-        (entry,) = rt.ledger.entries(item_id=ITEM)
+        (entry,) = rt.ledger.publications.entries(item_id=ITEM)
         assert entry.state == "held" and entry.last_error.startswith("content checks failed")
         assert "01902 555392" in entry.last_error and "not an official number" in entry.last_error
         assert x.calls == []
@@ -183,15 +219,13 @@ def test_the_bulletin_test_send_goes_to_the_business_unit_by_default(tmp_path: P
     """Mailchimp's test send reaches the business unit unless test_recipients says otherwise."""
     from conftest import copy_minimal
 
-    from pipeline.jobs import Runtime
-
     project = copy_minimal(tmp_path / "p")
     project.edit("config.toml", "[roles]\n", '[roles]\nbusiness-unit = "Business unit"\n')
     project.edit("config.toml", "[people.approver]\n",
                  '[people.unit]\nname = "Business unit"\nroles = ["business-unit"]\n'
                  'email = "unit@example.org"\n\n[people.approver]\n')
-    runtime = Runtime(project.config, {})
-    assert list(runtime.adapter("mailchimp").settings.test_recipients) == ["unit@example.org"]
+    with Workspace(project.config, {}) as ws:
+        assert list(ws.adapters.get("mailchimp").settings.test_recipients) == ["unit@example.org"]
 
 
 def test_prepared_items_go_out_as_prepared_and_an_edit_replaces_them(tmp_path: Path,
@@ -206,16 +240,16 @@ def test_prepared_items_go_out_as_prepared_and_an_edit_replaces_them(tmp_path: P
     rt = runtime(project, clock)
     try:
         rt.sync(clock())
-        assert rt.prepare(clock()) == 1  # 10:00 is within the hour; 12:00 is not
-        assert rt.renderer._cache and "x" in rt.adapters  # rendered and connected ahead
+        assert rt.publisher.prepare(clock()) == 1  # 10:00 is within the hour; 12:00 is not
+        assert rt.renderer._cache and "x" in rt.ws.adapters  # rendered and connected ahead
 
         edited = TEXT.replace("Tuesday", "Wednesday")
         project.write_posts(post_block("checkin", "at 2027-02-01 10:00", edited)
                             + post_block("later", "at 2027-02-01 12:00", TEXT + " Later."))
-        assert rt.reload()
+        assert rt.ws.reload(clock())
         rt.sync(clock())
         item = rt.item(ITEM)
-        rt.ledger.approve(item.id, item.version, PERSON, clock(), rt.config)
+        rt.approve(item, clock())
         clock.now = DUE  # (not prepared again: the reload alone must drop the old words)
         assert rt.publish(ITEM) == "published"
         assert [p["text"] for p in x.posts] == [edited]

@@ -20,16 +20,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from pipeline.config import Config, load_config
 from pipeline.ledger import (
-    APPROVED,
-    CANCELLED,
-    FAILED,
-    HELD,
-    PLANNED,
-    PUBLISHED,
-    PUBLISHING,
-    SUPERSEDED,
-    TRANSITIONS,
-    UNCONFIRMED,
     ApprovalRefused,
     IllegalTransition,
     Ledger,
@@ -40,9 +30,14 @@ from pipeline.ledger import (
     ledger_key,
 )
 from pipeline.plan import Item
+from pipeline.services.status import entry_json
+from pipeline.states import TRANSITIONS, ErrorKind, HoldReason, State
 from pipeline.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
+PLANNED, APPROVED, PUBLISHING, PUBLISHED = State.PLANNED, State.APPROVED, State.PUBLISHING, State.PUBLISHED
+FAILED, UNCONFIRMED, HELD = State.FAILED, State.UNCONFIRMED, State.HELD
+SUPERSEDED, CANCELLED = State.SUPERSEDED, State.CANCELLED
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 CONFIG = """
 [partnership]
@@ -118,8 +113,8 @@ def ledger(db: Path):
 
 def approved(ledger: Ledger, config: Config, it: Item) -> str:
     """Sync and approve one item; its live key."""
-    ledger.sync_planned([it], NOW)
-    ledger.approve(it.id, it.version, "lead", NOW, config)
+    ledger.publications.sync_planned([it], NOW)
+    ledger.approvals.approve(it.id, it.version, "lead", NOW, config.settings)
     return ledger_key(it.id, it.channel, it.version)
 
 
@@ -134,10 +129,10 @@ def raw_state(db: Path, key: str) -> str:
 def test_sync_inserts_planned_rows_once(ledger: Ledger) -> None:
     """New (item, version)s become planned rows; syncing again inserts nothing."""
     items = [item(1), item(2), item(2, channel="facebook")]
-    result = ledger.sync_planned(items, NOW)
+    result = ledger.publications.sync_planned(items, NOW)
     assert len(result.inserted) == 3 and not result.superseded
-    assert ledger.sync_planned(items, NOW + timedelta(minutes=5)).inserted == []
-    rows = ledger.entries()
+    assert ledger.publications.sync_planned(items, NOW + timedelta(minutes=5)).inserted == []
+    rows = ledger.publications.entries()
     assert [(r.item_id, r.channel, r.state, r.attempts, r.dry_run) for r in rows] == [
         (items[0].id, "x", PLANNED, 0, False),
         (items[2].id, "facebook", PLANNED, 0, False),  # same time: ordered by id
@@ -158,29 +153,30 @@ def test_keys_are_short_stable_and_distinct() -> None:
 
 def test_sync_moves_the_time_of_unchanged_content(ledger: Ledger) -> None:
     """Same words at a new time: the row keeps its key and state, with the new due time."""
-    ledger.sync_planned([item(1)], NOW)
+    ledger.publications.sync_planned([item(1)], NOW)
     later = item(1, due=NOW + timedelta(days=9))
-    assert ledger.sync_planned([later], NOW).inserted == []
-    assert ledger.entries()[0].due == later.due
+    assert ledger.publications.sync_planned([later], NOW).inserted == []
+    assert ledger.publications.entries()[0].due == later.due
 
 
 def test_blackout_items_are_inserted_held(ledger: Ledger) -> None:
     """An item the calendar holds (a blackout) is held, with the calendar's reason."""
-    ledger.sync_planned([item(1, status="held", note="held: pre-election period")], NOW)
-    row = ledger.entries()[0]
+    ledger.publications.sync_planned([item(1, status="held", note="held: pre-election period")], NOW)
+    row = ledger.publications.entries()[0]
     assert row.state == HELD and row.last_error == "held: pre-election period"
 
 
 def test_dry_run_rows_live_in_their_own_lane(ledger: Ledger) -> None:
     """A dry-run sync makes dry-run rows that publish without approval; live rows are separate."""
     it = item(1)
-    ledger.sync_planned([it], NOW, dry_run=True)
-    ledger.sync_planned([it], NOW, dry_run=lambda channel: channel != "x")
-    keys = {r.key: r.dry_run for r in ledger.entries()}
+    ledger.publications.sync_planned([it], NOW, dry_run=True)
+    ledger.publications.sync_planned([it], NOW, dry_run=lambda channel: channel != "x")
+    keys = {r.key: r.dry_run for r in ledger.publications.entries()}
     assert keys == {ledger_key(it.id, "x", "v1", dry_run=True): True, ledger_key(it.id, "x", "v1"): False}
-    assert ledger.begin_publishing(ledger_key(it.id, "x", "v1", dry_run=True), NOW).state == PUBLISHING
+    dry_key = ledger_key(it.id, "x", "v1", dry_run=True)
+    assert ledger.publications.begin_publishing(dry_key, NOW).state == PUBLISHING
     with pytest.raises(IllegalTransition, match="only an approved item"):
-        ledger.begin_publishing(ledger_key(it.id, "x", "v1"), NOW)
+        ledger.publications.begin_publishing(ledger_key(it.id, "x", "v1"), NOW)
 
 
 # -- approval ------------------------------------------------------------------------------------
@@ -188,14 +184,14 @@ def test_dry_run_rows_live_in_their_own_lane(ledger: Ledger) -> None:
 def test_accountable_person_approves_the_exact_version(ledger: Ledger, config: Config) -> None:
     """Approval moves the row to approved and is recorded with who, when and the version."""
     it = item(1)
-    ledger.sync_planned([it], NOW)
-    ledger.approve(it.id, "v1", "lead", NOW + timedelta(minutes=1), config)
-    assert ledger.entries()[0].state == APPROVED
-    [record] = ledger.approvals(it.id)
-    assert (record["version"], record["person"], record["at"], record["accepted_identifying"],
-            record["voided_at"]) == ("v1", "lead", NOW + timedelta(minutes=1), False, None)
-    [event] = ledger.events("approve")
-    assert (event["by"], event["item_id"], event["details"]["version"]) == ("lead", it.id, "v1")
+    ledger.publications.sync_planned([it], NOW)
+    ledger.approvals.approve(it.id, "v1", "lead", NOW + timedelta(minutes=1), config.settings)
+    assert ledger.publications.entries()[0].state == APPROVED
+    [record] = ledger.approvals.of(it.id)
+    assert (record.version, record.person, record.at, record.accepted_identifying,
+            record.voided_at) == ("v1", "lead", NOW + timedelta(minutes=1), False, None)
+    [event] = ledger.audit.events("approve")
+    assert (event.by, event.item_id, event.details["version"]) == ("lead", it.id, "v1")
 
 
 @pytest.mark.parametrize(("person", "message"), [
@@ -207,95 +203,97 @@ def test_approval_by_someone_not_accountable_is_refused(ledger: Ledger, config: 
                                                         message: str) -> None:
     """Responsible, other-work and unknown people can't approve; nothing is recorded."""
     it = item(1)
-    ledger.sync_planned([it], NOW)
+    ledger.publications.sync_planned([it], NOW)
     with pytest.raises(ApprovalRefused, match=message):
-        ledger.approve(it.id, "v1", person, NOW, config)
-    assert ledger.entries()[0].state == PLANNED
-    assert ledger.approvals(it.id) == [] and ledger.events() == []
+        ledger.approvals.approve(it.id, "v1", person, NOW, config.settings)
+    assert ledger.publications.entries()[0].state == PLANNED
+    assert ledger.approvals.of(it.id) == [] and ledger.audit.events() == []
 
 
 def test_approval_needs_a_known_responsibility(ledger: Ledger, config: Config) -> None:
     """Work nobody is accountable for can't be approved by anyone."""
     it = replace(item(1), responsibility="unheard-of")
-    ledger.sync_planned([it], NOW)
+    ledger.publications.sync_planned([it], NOW)
     with pytest.raises(ApprovalRefused, match="'unheard-of' is not in \\[responsibilities\\]"):
-        ledger.approve(it.id, "v1", "lead", NOW, config)
+        ledger.approvals.approve(it.id, "v1", "lead", NOW, config.settings)
 
 
 def test_content_failing_a_check_cannot_be_approved(ledger: Ledger, config: Config) -> None:
     """Blocking check errors refuse the approval and name the errors."""
     it = item(1)
-    ledger.sync_planned([it], NOW)
+    ledger.publications.sync_planned([it], NOW)
     with pytest.raises(ApprovalRefused, match="fails its checks: wrong MASH number"):
-        ledger.approve(it.id, "v1", "lead", NOW, config, blocking_errors=["wrong MASH number"])
-    assert ledger.entries()[0].state == PLANNED
+        ledger.approvals.approve(it.id, "v1", "lead", NOW, config.settings,
+                                 blocking_errors=["wrong MASH number"])
+    assert ledger.publications.entries()[0].state == PLANNED
 
 
 def test_identifying_detail_needs_its_own_named_acceptance(ledger: Ledger, config: Config) -> None:
     """A possible identifying detail refuses approval unless accepted explicitly, which is recorded."""
     it = item(1)
-    ledger.sync_planned([it], NOW)
+    ledger.publications.sync_planned([it], NOW)
     warning = ["names 'Jane' who may be identifiable"]
     with pytest.raises(ApprovalRefused, match="may identify someone"):
-        ledger.approve(it.id, "v1", "lead", NOW, config, identifying=warning)
-    ledger.approve(it.id, "v1", "lead", NOW, config, identifying=warning, accept_identifying=True)
-    assert ledger.approvals(it.id)[0]["accepted_identifying"] is True
-    assert ledger.events("approve")[0]["details"]["identifying"] == warning
+        ledger.approvals.approve(it.id, "v1", "lead", NOW, config.settings, identifying=warning)
+    ledger.approvals.approve(it.id, "v1", "lead", NOW, config.settings, identifying=warning,
+                             accept_identifying=True)
+    assert ledger.approvals.of(it.id)[0].accepted_identifying is True
+    assert ledger.audit.events("approve")[0].details["identifying"] == warning
 
 
 def test_approval_refusals_for_unknown_repeated_and_finished(ledger: Ledger, config: Config) -> None:
     """Unknown items and versions, a second approval, and a published item are refused."""
     with pytest.raises(UnknownEntry):
-        ledger.approve("nothing", "v1", "lead", NOW, config)
+        ledger.approvals.approve("nothing", "v1", "lead", NOW, config.settings)
     key = approved(ledger, config, it := item(1))
     with pytest.raises(ApprovalRefused, match="no such version"):
-        ledger.approve(it.id, "v9", "lead", NOW, config)
+        ledger.approvals.approve(it.id, "v9", "lead", NOW, config.settings)
     with pytest.raises(ApprovalRefused, match="already approved by lead"):
-        ledger.approve(it.id, "v1", "lead", NOW, config)
-    ledger.begin_publishing(key, NOW)
-    ledger.mark_published(key, "1", "https://x.test/1", NOW)
+        ledger.approvals.approve(it.id, "v1", "lead", NOW, config.settings)
+    ledger.publications.begin_publishing(key, NOW)
+    ledger.publications.mark_published(key, "1", "https://x.test/1", NOW)
     with pytest.raises(ApprovalRefused):
-        ledger.approve(it.id, "v1", "lead", NOW, config)
+        ledger.approvals.approve(it.id, "v1", "lead", NOW, config.settings)
 
 
 def test_an_edit_after_approval_voids_it(ledger: Ledger, config: Config) -> None:
     """A new version supersedes the approved old one; the approval does not carry to either."""
     old_key = approved(ledger, config, item(1, "v1"))
-    result = ledger.sync_planned([item(1, "v2")], NOW + timedelta(hours=1))
+    result = ledger.publications.sync_planned([item(1, "v2")], NOW + timedelta(hours=1))
     new_key = ledger_key(item(1).id, "x", "v2")
     assert result.superseded == [old_key] and result.inserted == [new_key]
-    assert ledger.entry(old_key).state == SUPERSEDED
-    assert ledger.entry(new_key).state == PLANNED
-    assert ledger.approvals(item(1).id)[0]["voided_at"] == NOW + timedelta(hours=1)
+    assert ledger.publications.entry(old_key).state == SUPERSEDED
+    assert ledger.publications.entry(new_key).state == PLANNED
+    assert ledger.approvals.of(item(1).id)[0].voided_at == NOW + timedelta(hours=1)
     for key in (old_key, new_key):
         with pytest.raises(IllegalTransition):
-            ledger.begin_publishing(key, NOW)
+            ledger.publications.begin_publishing(key, NOW)
     with pytest.raises(ApprovalRefused, match=r"edit replaced this version; approve the current one \(v2\)"):
-        ledger.approve(item(1).id, "v1", "lead", NOW, config)
+        ledger.approvals.approve(item(1).id, "v1", "lead", NOW, config.settings)
     # Reverting to the old words revives the old row, but the voided approval still doesn't count.
-    result = ledger.sync_planned([item(1, "v1")], NOW + timedelta(hours=2))
+    result = ledger.publications.sync_planned([item(1, "v1")], NOW + timedelta(hours=2))
     assert result.inserted == [old_key] and result.superseded == [new_key]
-    assert ledger.entry(old_key).state == PLANNED
-    assert [r.key for r in ledger.approvals_pending(NOW)] == [old_key]
+    assert ledger.publications.entry(old_key).state == PLANNED
+    assert [r.key for r in ledger.approvals.pending(NOW)] == [old_key]
 
 
 def test_an_edit_never_touches_a_published_row(ledger: Ledger, config: Config) -> None:
     """Once out, a later edit is reported as skipped, and nothing new is queued to post twice."""
     key = approved(ledger, config, item(1, "v1"))
-    ledger.begin_publishing(key, NOW)
-    ledger.mark_published(key, "99", "https://x.test/99", NOW)
-    result = ledger.sync_planned([item(1, "v2")], NOW)
+    ledger.publications.begin_publishing(key, NOW)
+    ledger.publications.mark_published(key, "99", "https://x.test/99", NOW)
+    result = ledger.publications.sync_planned([item(1, "v2")], NOW)
     assert result.skipped == [ledger_key(item(1).id, "x", "v2")] and not result.inserted
-    assert [(r.key, r.state) for r in ledger.entries()] == [(key, PUBLISHED)]
+    assert [(r.key, r.state) for r in ledger.publications.entries()] == [(key, PUBLISHED)]
 
 
 def test_approvals_pending_soonest_first(ledger: Ledger, config: Config) -> None:
     """Waiting approvals come soonest first, one per item version even with a dry-run twin."""
     items = [item(3), item(1), item(2)]
-    ledger.sync_planned(items, NOW)
-    ledger.sync_planned(items, NOW, dry_run=True)
-    ledger.approve(item(2).id, "v1", "lead", NOW, config)
-    pending = ledger.approvals_pending(NOW)
+    ledger.publications.sync_planned(items, NOW)
+    ledger.publications.sync_planned(items, NOW, dry_run=True)
+    ledger.approvals.approve(item(2).id, "v1", "lead", NOW, config.settings)
+    pending = ledger.approvals.pending(NOW)
     assert [r.item_id for r in pending] == [item(1).id, item(3).id]
     assert all(not r.dry_run for r in pending)
 
@@ -305,23 +303,24 @@ def test_approvals_pending_soonest_first(ledger: Ledger, config: Config) -> None
 def test_publishing_is_written_before_published(ledger: Ledger, config: Config, db: Path) -> None:
     """Between begin and the platform's answer, another reader sees `publishing` and the attempt."""
     key = approved(ledger, config, it := item(1))
-    row = ledger.begin_publishing(key, NOW + timedelta(days=1))
+    row = ledger.publications.begin_publishing(key, NOW + timedelta(days=1))
     assert (row.state, row.attempts) == (PUBLISHING, 1)
     assert raw_state(db, key) == PUBLISHING  # committed, so a crash now leaves it recorded
-    done = ledger.mark_published(key, "123", "https://x.test/123", NOW + timedelta(days=1, seconds=40))
+    done = ledger.publications.mark_published(key, "123", "https://x.test/123",
+                                              NOW + timedelta(days=1, seconds=40))
     assert (done.state, done.remote_id, done.url) == (PUBLISHED, "123", "https://x.test/123")
     assert done.published_at == NOW + timedelta(days=1, seconds=40)
     assert done.lateness_seconds == 40.0  # due at NOW + 1 day
-    assert ledger.history(it.due, it.due + timedelta(seconds=1))[0]["attempts"] == 1
+    assert ledger.reads.history(it.due, it.due + timedelta(seconds=1))[0].attempts == 1
 
 
 # A separate interpreter that waits for a line, then tries to begin publishing one key.
 BEGIN_CHILD = r"""
 import sys
 from datetime import datetime
-from pipeline.ledger import Ledger, LedgerError
+from pipeline.ledger import LedgerError, Publications
 from pipeline.store import open_store
-ledger = Ledger(open_store(sys.argv[1]))
+ledger = Publications(open_store(sys.argv[1]))
 print("ready", flush=True)
 sys.stdin.readline()
 try:
@@ -357,7 +356,7 @@ def test_two_processes_can_not_both_begin_publishing(db: Path, config: Config) -
                 proc.kill()
                 proc.wait()
     assert sorted(results) == ["began", "refused", "refused", "refused"]
-    assert ledger.entry(key).attempts == 1
+    assert ledger.publications.entry(key).attempts == 1
     ledger.store.close()
 
 
@@ -373,7 +372,7 @@ def test_threads_racing_to_begin_one_item_leave_one_winner(ledger: Ledger, confi
     def go() -> None:
         start.wait()
         try:
-            ledger.begin_publishing(key, NOW)
+            ledger.publications.begin_publishing(key, NOW)
             outcomes.append("began")
         except IllegalTransition as exc:
             outcomes.append(f"refused: {exc}")
@@ -387,54 +386,57 @@ def test_threads_racing_to_begin_one_item_leave_one_winner(ledger: Ledger, confi
     why = IllegalTransition(key, item(1).id, PUBLISHING, PUBLISHING,
                             "only an approved item is published live")
     assert {o for o in outcomes if o != "began"} == {f"refused: {why}"}
-    assert ledger.entry(key).attempts == 1
+    assert ledger.publications.entry(key).attempts == 1
 
 
 def test_publish_view_reads_the_row_the_pause_and_the_health_together(ledger: Ledger,
                                                                       config: Config) -> None:
     """One statement answers all three; nothing is there for an unknown key."""
     key = approved(ledger, config, it := item(1))
-    view = ledger.publish_view(key, "x", NOW)
-    assert view.entry == ledger.entry(key) and view.pause is None and view.health is None
+    view = ledger.publications.publish_view(key, "x", NOW)
+    assert view.entry == ledger.publications.entry(key) and view.pause is None and view.health is None
     assert view.in_sync(it) and view.blocked(NOW) is None
-    ledger.pause("a death in the city", "lead", NOW, keep_help=True)
-    ledger.flag_channel("x", "token expired", NOW)
-    ledger.rate_limited_until("facebook", NOW + timedelta(minutes=5), NOW)
-    view = ledger.publish_view(ledger_key(it.id, it.channel, it.version), "x", NOW)
+    ledger.pauses.pause("a death in the city", "lead", NOW, keep_help=True)
+    ledger.health.flag("x", "token expired", NOW)
+    ledger.health.rate_limited_until("facebook", NOW + timedelta(minutes=5), NOW)
+    view = ledger.publications.publish_view(ledger_key(it.id, it.channel, it.version), "x", NOW)
     assert view.entry is not None and view.entry.state == HELD  # the pause held it
     assert view.pause is not None and (view.pause.reason, view.pause.keep_help) == (
         "a death in the city", True)
-    assert view.pause == ledger.active_pause(NOW)
-    assert view.health == ledger.channel_health()["x"] and view.blocked(NOW) == "flagged: token expired"
-    assert ledger.publish_view(key, "facebook", NOW).blocked(NOW).startswith("rate limited until")
-    ledger.resume("lead", NOW)
-    assert ledger.publish_view(key, "x", NOW).pause is None
-    assert ledger.publish_view("no-such-key", "x", NOW) == PublishView(None, None, None)
+    assert view.pause == ledger.pauses.active(NOW)
+    assert view.health == ledger.health.all()["x"] and view.blocked(NOW) == "flagged: token expired"
+    assert ledger.publications.publish_view(key, "facebook", NOW).blocked(NOW).startswith(
+        "rate limited until")
+    ledger.pauses.resume("lead", NOW)
+    assert ledger.publications.publish_view(key, "x", NOW).pause is None
+    assert ledger.publications.publish_view("no-such-key", "x", NOW) == PublishView(None, None, None)
 
 
 def test_explicit_lateness_is_kept(ledger: Ledger, config: Config) -> None:
     """A caller-measured lateness (timedelta or seconds) is stored as seconds."""
     key = approved(ledger, config, item(1))
-    ledger.begin_publishing(key, NOW)
-    assert ledger.mark_published(key, "1", "", NOW, lateness=timedelta(minutes=2)).lateness_seconds == 120
+    ledger.publications.begin_publishing(key, NOW)
+    done = ledger.publications.mark_published(key, "1", "", NOW, lateness=timedelta(minutes=2))
+    assert done.lateness_seconds == 120
 
 
 def test_published_is_final(ledger: Ledger, config: Config) -> None:
     """Nothing moves a published row: not a retry, a failure, a hold, a cancel or a pause."""
     key = approved(ledger, config, item(1))
-    ledger.begin_publishing(key, NOW)
-    ledger.mark_published(key, "1", "https://x.test/1", NOW)
-    for attempt in (lambda: ledger.begin_publishing(key, NOW),
-                    lambda: ledger.mark_published(key, "2", "", NOW),
-                    lambda: ledger.mark_failed(key, "boom", NOW),
-                    lambda: ledger.mark_unconfirmed(key, "timeout", NOW),
-                    lambda: ledger.mark_held(key, "why", NOW),
-                    lambda: ledger.cancel(key, "no", "lead", NOW),
-                    lambda: ledger.release(key, "lead", NOW)):
+    ledger.publications.begin_publishing(key, NOW)
+    ledger.publications.mark_published(key, "1", "https://x.test/1", NOW)
+    for attempt in (lambda: ledger.publications.begin_publishing(key, NOW),
+                    lambda: ledger.publications.mark_published(key, "2", "", NOW),
+                    lambda: ledger.publications.mark_failed(key, "boom", NOW, kind=ErrorKind.TRANSIENT),
+                    lambda: ledger.publications.mark_unconfirmed(key, "timeout", NOW),
+                    lambda: ledger.publications.mark_held(key, "why", NOW, reason=HoldReason.MISSED),
+                    lambda: ledger.publications.cancel(key, "no", "lead", NOW),
+                    lambda: ledger.publications.release(key, "lead", NOW)):
         with pytest.raises(IllegalTransition, match="can't go from published"):
             attempt()
-    assert ledger.pause("incident", "lead", NOW) == []
-    assert ledger.entry(key).state == PUBLISHED and ledger.entry(key).remote_id == "1"
+    assert ledger.pauses.pause("incident", "lead", NOW) == []
+    row = ledger.publications.entry(key)
+    assert row.state == PUBLISHED and row.remote_id == "1"
 
 
 def test_published_and_cancelled_are_final_in_the_rules() -> None:
@@ -447,26 +449,27 @@ def test_published_and_cancelled_are_final_in_the_rules() -> None:
 def test_outcomes_only_follow_publishing(ledger: Ledger, config: Config) -> None:
     """Published, failed and unconfirmed are answers to an attempt; without one they are refused."""
     key = approved(ledger, config, item(1))
-    for mark in (lambda: ledger.mark_published(key, "1", "", NOW),
-                 lambda: ledger.mark_failed(key, "x", NOW),
-                 lambda: ledger.mark_unconfirmed(key, "x", NOW)):
+    for mark in (lambda: ledger.publications.mark_published(key, "1", "", NOW),
+                 lambda: ledger.publications.mark_failed(key, "x", NOW, kind=ErrorKind.TRANSIENT),
+                 lambda: ledger.publications.mark_unconfirmed(key, "x", NOW)):
         with pytest.raises(IllegalTransition, match="can't go from approved"):
             mark()
     with pytest.raises(UnknownEntry):
-        ledger.begin_publishing("no-such-key", NOW)
+        ledger.publications.begin_publishing("no-such-key", NOW)
 
 
 def test_failed_then_retried_counts_attempts(ledger: Ledger, config: Config) -> None:
     """A failure records the error; a retry goes through publishing again and counts the attempt."""
     key = approved(ledger, config, item(1))
-    ledger.begin_publishing(key, NOW)
-    failed = ledger.mark_failed(key, "503 from platform", NOW + timedelta(seconds=1))
+    ledger.publications.begin_publishing(key, NOW)
+    failed = ledger.publications.mark_failed(key, "503 from platform", NOW + timedelta(seconds=1),
+                                             kind=ErrorKind.TRANSIENT)
     assert (failed.state, failed.last_error) == (FAILED, "503 from platform")
-    assert ledger.begin_publishing(key, NOW + timedelta(seconds=30)).attempts == 2
-    unsure = ledger.mark_unconfirmed(key, "timed out", NOW + timedelta(seconds=60))
+    assert ledger.publications.begin_publishing(key, NOW + timedelta(seconds=30)).attempts == 2
+    unsure = ledger.publications.mark_unconfirmed(key, "timed out", NOW + timedelta(seconds=60))
     assert (unsure.state, unsure.attempts) == (UNCONFIRMED, 2)
     with pytest.raises(IllegalTransition, match="can't go from unconfirmed to publishing"):
-        ledger.begin_publishing(key, NOW + timedelta(seconds=90))  # never a blind retry
+        ledger.publications.begin_publishing(key, NOW + timedelta(seconds=90))  # never a blind retry
 
 
 def test_recover_after_crash_turns_publishing_into_unconfirmed(db: Path, config: Config) -> None:
@@ -475,77 +478,79 @@ def test_recover_after_crash_turns_publishing_into_unconfirmed(db: Path, config:
     before = Ledger(store)
     mid_flight = approved(before, config, item(1))
     waiting = approved(before, config, item(2))
-    before.begin_publishing(mid_flight, NOW)
+    before.publications.begin_publishing(mid_flight, NOW)
     store.close()  # the daemon dies here, before the platform answered
 
     store = open_store(f"sqlite:///{db}")
     after = Ledger(store)
-    assert after.recover_after_crash(NOW + timedelta(minutes=5)) == [mid_flight]
-    row = after.entry(mid_flight)
+    assert after.publications.recover_after_crash(NOW + timedelta(minutes=5)) == [mid_flight]
+    row = after.publications.entry(mid_flight)
     assert (row.state, row.attempts) == (UNCONFIRMED, 1) and "ask the platform" in (row.last_error or "")
-    assert after.entry(waiting).state == APPROVED
-    assert after.recover_after_crash(NOW + timedelta(minutes=6)) == []
-    assert [e["key"] for e in after.events("recover")] == [mid_flight]
+    assert after.publications.entry(waiting).state == APPROVED
+    assert after.publications.recover_after_crash(NOW + timedelta(minutes=6)) == []
+    assert [e.key for e in after.audit.events("recover")] == [mid_flight]
     store.close()
 
 
 def test_resolve_unconfirmed_as_published(ledger: Ledger, config: Config) -> None:
     """A person who found the post records its link; the resolution is audited."""
     key = approved(ledger, config, it := item(1))
-    ledger.begin_publishing(key, NOW)
-    ledger.mark_unconfirmed(key, "timeout", NOW)
-    row = ledger.resolve(it.id, "x", "https://x.test/55", False, "officer", NOW + timedelta(hours=1))
+    ledger.publications.begin_publishing(key, NOW)
+    ledger.publications.mark_unconfirmed(key, "timeout", NOW)
+    row = ledger.publications.resolve(it.id, "x", "https://x.test/55", False, "officer",
+                                      NOW + timedelta(hours=1))
     assert (row.state, row.url, row.remote_id) == (PUBLISHED, "https://x.test/55", "https://x.test/55")
-    [event] = ledger.events("resolve")
-    assert (event["by"], event["at"], event["details"]["was"]) == ("officer", NOW + timedelta(hours=1),
+    [event] = ledger.audit.events("resolve")
+    assert (event.by, event.at, event.details["was"]) == ("officer", NOW + timedelta(hours=1),
                                                                    UNCONFIRMED)
 
 
 def test_resolve_unconfirmed_as_not_published(ledger: Ledger, config: Config) -> None:
     """Confirmed not out: it is approved again (its approval still stands) and may be published."""
     key = approved(ledger, config, it := item(1))
-    ledger.begin_publishing(key, NOW)
-    ledger.mark_unconfirmed(key, "timeout", NOW)
-    row = ledger.resolve(it.id, "x", None, True, "officer", NOW)
+    ledger.publications.begin_publishing(key, NOW)
+    ledger.publications.mark_unconfirmed(key, "timeout", NOW)
+    row = ledger.publications.resolve(it.id, "x", None, True, "officer", NOW)
     assert row.state == APPROVED and row.last_error == "confirmed not published by officer"
-    assert ledger.begin_publishing(key, NOW).attempts == 2
+    assert ledger.publications.begin_publishing(key, NOW).attempts == 2
 
 
 def test_resolve_refusals(ledger: Ledger, config: Config) -> None:
     """Exactly one answer is needed, and only a row awaiting a decision can be resolved."""
     it = item(1)
-    ledger.sync_planned([it], NOW)
+    ledger.publications.sync_planned([it], NOW)
     with pytest.raises(LedgerError, match="exactly one"):
-        ledger.resolve(it.id, "x", "1", True, "officer", NOW)
+        ledger.publications.resolve(it.id, "x", "1", True, "officer", NOW)
     with pytest.raises(LedgerError, match="exactly one"):
-        ledger.resolve(it.id, "x", None, False, "officer", NOW)
+        ledger.publications.resolve(it.id, "x", None, False, "officer", NOW)
     with pytest.raises(UnknownEntry, match="in a state a person can resolve"):
-        ledger.resolve(it.id, "x", "1", False, "officer", NOW)  # planned: never attempted
-    ledger.approve(it.id, "v1", "lead", NOW, config)
+        ledger.publications.resolve(it.id, "x", "1", False, "officer", NOW)  # planned: never attempted
+    ledger.approvals.approve(it.id, "v1", "lead", NOW, config.settings)
     with pytest.raises(IllegalTransition, match="has not been attempted"):
-        ledger.resolve(it.id, "x", None, True, "officer", NOW)
+        ledger.publications.resolve(it.id, "x", None, True, "officer", NOW)
 
 
 def test_a_manual_channel_post_is_resolved_by_hand(ledger: Ledger, config: Config) -> None:
     """An approved item someone posted themselves is recorded as published with their link."""
     approved(ledger, config, it := item(1, channel="facebook"))
-    assert ledger.resolve(it.id, "facebook", "https://fb.test/p/1", False, "officer", NOW).state == PUBLISHED
+    row = ledger.publications.resolve(it.id, "facebook", "https://fb.test/p/1", False, "officer", NOW)
+    assert row.state == PUBLISHED
 
 
 def test_held_and_cancelled(ledger: Ledger, config: Config) -> None:
     """A held item can't publish until released (approved again); a cancelled one never."""
     key = approved(ledger, config, item(1))
-    held = ledger.mark_held(key, "missed its time by 3 hours", NOW)
+    held = ledger.publications.mark_held(key, "missed its time by 3 hours", NOW, reason=HoldReason.MISSED)
     assert (held.state, held.last_error, held.held_pause_id) == (HELD, "missed its time by 3 hours", None)
     with pytest.raises(IllegalTransition, match="can't go from held to publishing"):
-        ledger.begin_publishing(key, NOW)
-    assert ledger.release(key, "lead", NOW).state == APPROVED
+        ledger.publications.begin_publishing(key, NOW)
+    assert ledger.publications.release(key, "lead", NOW).state == APPROVED
     with pytest.raises(IllegalTransition):
-        ledger.release(key, "lead", NOW)
-    assert ledger.cancel(key, "no longer relevant", "lead", NOW).state == CANCELLED
+        ledger.publications.release(key, "lead", NOW)
+    assert ledger.publications.cancel(key, "no longer relevant", "lead", NOW).state == CANCELLED
     with pytest.raises(IllegalTransition):
-        ledger.begin_publishing(key, NOW)
-    assert [e["kind"] for e in ledger.events()] == ["approve", "release", "cancel"]
+        ledger.publications.begin_publishing(key, NOW)
+    assert [e.kind for e in ledger.audit.events()] == ["approve", "release", "cancel"]
 
 
 # -- pause ---------------------------------------------------------------------------------------
@@ -553,32 +558,32 @@ def test_held_and_cancelled(ledger: Ledger, config: Config) -> None:
 def test_pause_holds_everything_waiting_and_resume_lists_it(ledger: Ledger, config: Config) -> None:
     """A freeze holds planned and approved items at once; resume returns them still held, audited."""
     key1 = approved(ledger, config, item(1))
-    ledger.sync_planned([item(2)], NOW)
+    ledger.publications.sync_planned([item(2)], NOW)
     key2 = ledger_key(item(2).id, "x", "v1")
-    held = ledger.pause("serious incident in the city", "lead", NOW)
+    held = ledger.pauses.pause("serious incident in the city", "lead", NOW)
     assert sorted(held) == sorted([key1, key2])
-    pause = ledger.active_pause(NOW + timedelta(days=30))
+    pause = ledger.pauses.active(NOW + timedelta(days=30))
     assert pause is not None
     assert (pause.by, pause.reason, pause.until) == ("lead", "serious incident in the city", None)
     with pytest.raises(IllegalTransition):
-        ledger.begin_publishing(key1, NOW)
+        ledger.publications.begin_publishing(key1, NOW)
     with pytest.raises(PauseError, match="already paused by lead"):
-        ledger.pause("again", "officer", NOW)
+        ledger.pauses.pause("again", "officer", NOW)
     # Items planned during the freeze are held as they arrive.
-    result = ledger.sync_planned([item(3)], NOW + timedelta(minutes=10))
+    result = ledger.publications.sync_planned([item(3)], NOW + timedelta(minutes=10))
     assert result.held == result.inserted
-    back = ledger.resume("manager", NOW + timedelta(hours=2))
+    back = ledger.pauses.resume("manager", NOW + timedelta(hours=2))
     assert [r.item_id for r in back] == [item(1).id, item(2).id, item(3).id]
     assert all(r.state == HELD for r in back)
-    assert ledger.active_pause(NOW + timedelta(hours=3)) is None
-    events = [(e["kind"], e["by"], e["at"]) for e in ledger.events() if e["kind"] in ("pause", "resume")]
+    assert ledger.pauses.active(NOW + timedelta(hours=3)) is None
+    events = [(e.kind, e.by, e.at) for e in ledger.audit.events() if e.kind in ("pause", "resume")]
     assert events == [("pause", "lead", NOW), ("resume", "manager", NOW + timedelta(hours=2))]
-    assert ledger.events("pause")[0]["details"]["reason"] == "serious incident in the city"
+    assert ledger.audit.events("pause")[0].details["reason"] == "serious incident in the city"
     # The decision: the approved one goes ahead approved, the unapproved one back to planned.
-    assert ledger.release(key1, "lead", NOW).state == APPROVED
-    assert ledger.release(key2, "lead", NOW).state == PLANNED
+    assert ledger.publications.release(key1, "lead", NOW).state == APPROVED
+    assert ledger.publications.release(key2, "lead", NOW).state == PLANNED
     with pytest.raises(PauseError, match="not paused"):
-        ledger.resume("manager", NOW)
+        ledger.pauses.resume("manager", NOW)
 
 
 def test_pause_keeping_help_posts_and_until(ledger: Ledger, config: Config) -> None:
@@ -587,48 +592,49 @@ def test_pause_keeping_help_posts_and_until(ledger: Ledger, config: Config) -> N
     soon = approved(ledger, config, item(2))
     later = approved(ledger, config, item(9))
     until = NOW + timedelta(days=5)
-    held = ledger.pause("national mourning", "lead", NOW, until=until, keep_help=True)
+    held = ledger.pauses.pause("national mourning", "lead", NOW, until=until, keep_help=True)
     assert held == [soon]
-    assert ledger.entry(help_key).state == APPROVED and ledger.entry(later).state == APPROVED
-    assert ledger.entry(soon).held_pause_id == ledger.active_pause(NOW).id  # type: ignore[union-attr]
-    assert ledger.active_pause(until - timedelta(seconds=1)) is not None
-    assert ledger.active_pause(until) is None  # over on its own
-    assert [r.key for r in ledger.resume("lead", until)] == [soon]
+    assert ledger.publications.entry(help_key).state == APPROVED
+    assert ledger.publications.entry(later).state == APPROVED
+    assert ledger.publications.entry(soon).held_pause_id == ledger.pauses.active(NOW).id  # type: ignore[union-attr]
+    assert ledger.pauses.active(until - timedelta(seconds=1)) is not None
+    assert ledger.pauses.active(until) is None  # over on its own
+    assert [r.key for r in ledger.pauses.resume("lead", until)] == [soon]
 
 
 def test_pause_refusals(ledger: Ledger) -> None:
     """A pause needs a reason and an end in the future."""
     with pytest.raises(PauseError, match="needs a reason"):
-        ledger.pause("  ", "lead", NOW)
+        ledger.pauses.pause("  ", "lead", NOW)
     with pytest.raises(PauseError, match="already be over"):
-        ledger.pause("x", "lead", NOW, until=NOW)
+        ledger.pauses.pause("x", "lead", NOW, until=NOW)
 
 
 def test_mark_held_during_a_pause_is_returned_on_resume(ledger: Ledger, config: Config) -> None:
     """An item the daemon holds while paused belongs to that pause's decision list."""
     key = approved(ledger, config, item(9))
-    ledger.pause("incident", "lead", NOW, until=NOW + timedelta(days=1))
-    assert ledger.entry(key).state == APPROVED  # due after the pause ends
-    ledger.mark_held(key, "paused", NOW)
-    assert [r.key for r in ledger.resume("lead", NOW)] == [key]
+    ledger.pauses.pause("incident", "lead", NOW, until=NOW + timedelta(days=1))
+    assert ledger.publications.entry(key).state == APPROVED  # due after the pause ends
+    ledger.publications.mark_held(key, "paused", NOW, reason=HoldReason.PAUSE)
+    assert [r.key for r in ledger.pauses.resume("lead", NOW)] == [key]
 
 
 # -- channel health ------------------------------------------------------------------------------
 
 def test_channel_health(ledger: Ledger) -> None:
     """Flagging, clearing and rate limits are recorded and say whether a channel can publish."""
-    assert ledger.channel_health() == {} and ledger.channel_blocked("x", NOW) is None
-    ledger.flag_channel("x", "token expired", NOW)
-    assert ledger.channel_blocked("x", NOW) == "flagged: token expired"
-    health = ledger.channel_health()["x"]
-    assert (health["flagged"], health["reason"], health["since"]) == (True, "token expired", NOW)
-    ledger.clear_channel("x", NOW + timedelta(hours=1))
-    assert ledger.channel_blocked("x", NOW) is None
-    ledger.rate_limited_until("mastodon", NOW + timedelta(minutes=15))
+    assert ledger.health.all() == {} and ledger.health.blocked("x", NOW) is None
+    ledger.health.flag("x", "token expired", NOW)
+    assert ledger.health.blocked("x", NOW) == "flagged: token expired"
+    health = ledger.health.all()["x"]
+    assert (health.flagged, health.reason, health.since) == (True, "token expired", NOW)
+    ledger.health.clear("x", NOW + timedelta(hours=1))
+    assert ledger.health.blocked("x", NOW) is None
+    ledger.health.rate_limited_until("mastodon", NOW + timedelta(minutes=15))
     reset = NOW + timedelta(minutes=15)
-    assert ledger.channel_blocked("mastodon", NOW) == f"rate limited until {reset.isoformat()}"
-    assert ledger.channel_blocked("mastodon", NOW + timedelta(minutes=15)) is None
-    assert ledger.channel_health()["mastodon"]["flagged"] is False
+    assert ledger.health.blocked("mastodon", NOW) == f"rate limited until {reset.isoformat()}"
+    assert ledger.health.blocked("mastodon", NOW + timedelta(minutes=15)) is None
+    assert ledger.health.all()["mastodon"].flagged is False
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -636,42 +642,43 @@ def test_channel_health(ledger: Ledger) -> None:
 def test_history_filters_by_due_date(ledger: Ledger, config: Config) -> None:
     """History covers due times from start (inclusive) to end (exclusive), without superseded rows."""
     for n in (1, 2, 3, 4):
-        ledger.sync_planned([item(n)], NOW)
+        ledger.publications.sync_planned([item(n)], NOW)
     key = approved(ledger, config, item(2))
-    ledger.begin_publishing(key, NOW)
-    ledger.mark_published(key, "7", "https://x.test/7", NOW)
-    ledger.sync_planned([item(3, "v2")], NOW)
-    rows = ledger.history(item(2).due, item(4).due)
-    assert [(r["id"], r["state"]) for r in rows] == [(item(2).id, PUBLISHED), (item(3).id, PLANNED)]
+    ledger.publications.begin_publishing(key, NOW)
+    ledger.publications.mark_published(key, "7", "https://x.test/7", NOW)
+    ledger.publications.sync_planned([item(3, "v2")], NOW)
+    rows = ledger.reads.history(item(2).due, item(4).due)
+    assert [(r.item_id, r.state) for r in rows] == [(item(2).id, PUBLISHED), (item(3).id, PLANNED)]
     assert {"id", "channel", "state", "remote_id", "url", "due", "published_at", "attempts",
-            "last_error"} <= set(rows[0])
-    assert (rows[0]["remote_id"], rows[0]["url"], rows[0]["attempts"]) == ("7", "https://x.test/7", 1)
-    assert len(ledger.history(item(2).due, item(4).due, include_superseded=True)) == 3
+            "last_error"} <= set(entry_json(rows[0]))
+    assert (rows[0].remote_id, rows[0].url, rows[0].attempts) == ("7", "https://x.test/7", 1)
+    assert len(ledger.reads.history(item(2).due, item(4).due, include_superseded=True)) == 3
     with pytest.raises(ValueError, match="timezone-aware"):
-        ledger.history(datetime(2025, 1, 1), datetime(2026, 1, 1))
+        ledger.reads.history(datetime(2025, 1, 1), datetime(2026, 1, 1))
 
 
 def test_counts_and_recent_failures(ledger: Ledger, config: Config) -> None:
     """Counts per state, and the latest failures and unconfirmed rows newest first, at most n."""
     keys = [approved(ledger, config, item(n)) for n in (1, 2, 3)]
-    ledger.sync_planned([item(4)], NOW)
+    ledger.publications.sync_planned([item(4)], NOW)
     for i, key in enumerate(keys[:2]):
-        ledger.begin_publishing(key, NOW)
-        ledger.mark_failed(key, f"error {i}", NOW + timedelta(minutes=i))
-    ledger.begin_publishing(keys[2], NOW)
-    ledger.mark_unconfirmed(keys[2], "timeout", NOW + timedelta(minutes=5))
-    assert ledger.counts_by_state() == {FAILED: 2, UNCONFIRMED: 1, PLANNED: 1}
-    assert [r.key for r in ledger.recent_failures(2)] == [keys[2], keys[1]]
+        ledger.publications.begin_publishing(key, NOW)
+        ledger.publications.mark_failed(key, f"error {i}", NOW + timedelta(minutes=i),
+                                        kind=ErrorKind.TRANSIENT)
+    ledger.publications.begin_publishing(keys[2], NOW)
+    ledger.publications.mark_unconfirmed(keys[2], "timeout", NOW + timedelta(minutes=5))
+    assert ledger.reads.counts_by_state() == {FAILED: 2, UNCONFIRMED: 1, PLANNED: 1}
+    assert [r.key for r in ledger.reads.recent_failures(2)] == [keys[2], keys[1]]
 
 
 def test_due_lists_what_may_go_out_now(ledger: Ledger, config: Config) -> None:
     """Due means: time reached, and approved (live) or planned (dry-run); never unsigned live rows."""
     live = approved(ledger, config, item(1))
-    ledger.sync_planned([item(2)], NOW)
-    ledger.sync_planned([item(2)], NOW, dry_run=True)
-    keys = [r.key for r in ledger.due(NOW + timedelta(days=3))]
+    ledger.publications.sync_planned([item(2)], NOW)
+    ledger.publications.sync_planned([item(2)], NOW, dry_run=True)
+    keys = [r.key for r in ledger.publications.due(NOW + timedelta(days=3))]
     assert keys == [live, ledger_key(item(2).id, "x", "v1", dry_run=True)]
-    assert ledger.due(NOW) == []
+    assert ledger.publications.due(NOW) == []
 
 
 # -- the state machine ---------------------------------------------------------------------------
@@ -689,7 +696,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.versions = {n: 1 for n in range(3)}
         self.published: dict[str, str | None] = {}
         self.attempts: dict[str, int] = {}
-        self.ledger.sync_planned([item(n + 1, "v1") for n in range(3)], self.now)
+        self.ledger.publications.sync_planned([item(n + 1, "v1") for n in range(3)], self.now)
 
     def teardown(self) -> None:
         self.store.close()
@@ -700,7 +707,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return self.now
 
     def keys(self) -> list[str]:
-        return [r.key for r in self.ledger.entries()]
+        return [r.key for r in self.ledger.publications.entries()]
 
     def attempt(self, action) -> None:
         # Refusals are expected in random sequences; anything else is a bug.
@@ -710,17 +717,17 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(n=st.integers(0, 2))
     def edit(self, n: int) -> None:
         self.versions[n] += 1
-        self.ledger.sync_planned([item(n + 1, f"v{self.versions[n]}")], self.tick())
+        self.ledger.publications.sync_planned([item(n + 1, f"v{self.versions[n]}")], self.tick())
 
     @rule(n=st.integers(0, 2), back=st.integers(1, 3))
     def revert(self, n: int, back: int) -> None:
         version = max(1, self.versions[n] - back)
-        self.ledger.sync_planned([item(n + 1, f"v{version}")], self.tick())
+        self.ledger.publications.sync_planned([item(n + 1, f"v{version}")], self.tick())
 
     @rule(n=st.integers(0, 2), person=st.sampled_from(["lead", "officer"]))
     def approve(self, n: int, person: str) -> None:
-        self.attempt(lambda: self.ledger.approve(item(n + 1).id, f"v{self.versions[n]}", person,
-                                                 self.tick(), self.config))
+        self.attempt(lambda: self.ledger.approvals.approve(
+            item(n + 1).id, f"v{self.versions[n]}", person, self.tick(), self.config.settings))
 
     @rule(i=st.integers(0, 20), what=st.sampled_from(
         ["begin", "published", "failed", "unconfirmed", "held", "release", "cancel"]))
@@ -729,36 +736,38 @@ class LedgerMachine(RuleBasedStateMachine):
         key = keys[i % len(keys)]
         now = self.tick()
         actions = {
-            "begin": lambda: self.ledger.begin_publishing(key, now),
-            "published": lambda: self.ledger.mark_published(key, f"r-{key}", "", now),
-            "failed": lambda: self.ledger.mark_failed(key, "boom", now),
-            "unconfirmed": lambda: self.ledger.mark_unconfirmed(key, "timeout", now),
-            "held": lambda: self.ledger.mark_held(key, "hold", now),
-            "release": lambda: self.ledger.release(key, "lead", now),
-            "cancel": lambda: self.ledger.cancel(key, "no", "lead", now),
+            "begin": lambda: self.ledger.publications.begin_publishing(key, now),
+            "published": lambda: self.ledger.publications.mark_published(key, f"r-{key}", "", now),
+            "failed": lambda: self.ledger.publications.mark_failed(key, "boom", now,
+                                                                   kind=ErrorKind.TRANSIENT),
+            "unconfirmed": lambda: self.ledger.publications.mark_unconfirmed(key, "timeout", now),
+            "held": lambda: self.ledger.publications.mark_held(key, "hold", now, reason=HoldReason.MISSED),
+            "release": lambda: self.ledger.publications.release(key, "lead", now),
+            "cancel": lambda: self.ledger.publications.cancel(key, "no", "lead", now),
         }
         self.attempt(actions[what])
 
     @rule(n=st.integers(0, 2), found=st.booleans())
     def resolve(self, n: int, found: bool) -> None:
-        self.attempt(lambda: self.ledger.resolve(item(n + 1).id, "x", "https://x.test/r" if found else None,
-                                                 not found, "officer", self.tick()))
+        found_as = "https://x.test/r" if found else None
+        self.attempt(lambda: self.ledger.publications.resolve(item(n + 1).id, "x", found_as,
+                                                              not found, "officer", self.tick()))
 
     @rule()
     def crash(self) -> None:
-        self.ledger.recover_after_crash(self.tick())
+        self.ledger.publications.recover_after_crash(self.tick())
 
     @rule()
     def pause_or_resume(self) -> None:
         now = self.tick()
-        if self.ledger.active_pause(now) is None:
-            self.ledger.pause("incident", "lead", now)
+        if self.ledger.pauses.active(now) is None:
+            self.ledger.pauses.pause("incident", "lead", now)
         else:
-            self.ledger.resume("lead", now)
+            self.ledger.pauses.resume("lead", now)
 
     @invariant()
     def published_rows_never_change_and_attempts_never_drop(self) -> None:
-        for row in self.ledger.entries():
+        for row in self.ledger.publications.entries():
             if row.key in self.published:
                 assert row.state == PUBLISHED and row.remote_id == self.published[row.key]
             elif row.state == PUBLISHED:
@@ -767,11 +776,11 @@ class LedgerMachine(RuleBasedStateMachine):
             self.attempts[row.key] = row.attempts
             # Never unsigned: a live row that was attempted had a standing approval of its version.
             if row.attempts and not row.dry_run:
-                assert any(a["version"] == row.version for a in self.ledger.approvals(row.item_id))
+                assert any(a.version == row.version for a in self.ledger.approvals.of(row.item_id))
 
     @invariant()
     def at_most_one_live_row_per_item_is_waiting(self) -> None:
-        waiting = [r.item_id for r in self.ledger.entries()
+        waiting = [r.item_id for r in self.ledger.publications.entries()
                    if r.state in (PLANNED, APPROVED, HELD, FAILED) and not r.dry_run]
         assert len(waiting) == len(set(waiting))
 

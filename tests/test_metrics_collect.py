@@ -45,11 +45,11 @@ def test_an_item_published_two_hours_ago_is_due_once_until_six_hours(tmp_path: P
 def test_due_refs_start_a_bulletin_at_its_send_time(tmp_path: Path) -> None:
     """A bulletin handed over a day early starts its cadence when it goes out."""
     _config, store = config_for(tmp_path, {})
-    from pipeline.ledger import Ledger
+    from pipeline.ledger import Publications
 
     publish(store, "mailchimp", "abc", NOW - timedelta(hours=25), kind="bulletin",
             due=NOW - timedelta(minutes=30))
-    entries = Ledger(store).entries()
+    entries = Publications(store).entries()
     assert due_refs(entries, {}, [1.0, 6.0], NOW) == []
     (due,) = due_refs(entries, {}, [1.0, 6.0], NOW + timedelta(hours=1))
     assert due.ref.published_at == NOW - timedelta(minutes=30)
@@ -137,7 +137,6 @@ def test_collect_job_runs_from_the_config_path(tmp_path: Path, monkeypatch: pyte
 
 def test_wst_collect_prints_a_summary_and_json(tmp_path: Path) -> None:
     """`wst collect` and `wst collect --json --all` over the real command."""
-    import pipeline.cli_collect  # noqa: F401 - registers the command on the group
     from pipeline.cli import cli
 
     with MastodonStandIn() as masto:

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, load_config
-from pipeline.ledger import PUBLISHED, ledger_key
+from pipeline.ledger import ledger_key
 from pipeline.metrics.snapshots import Snapshot
+from pipeline.states import State
 from pipeline.store import Store, ledger_table, open_store
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -86,7 +87,7 @@ def publish(store: Store, channel: str, remote_id: str, published_at: datetime, 
         conn.execute(ledger_table.insert().values(
             key=ledger_key(item_id, channel, "v1", dry_run), item_id=item_id, channel=channel,
             version="v1", kind=kind, campaign="test", title=item_id, responsibility="",
-            help=False, due=due or published_at, state=PUBLISHED, attempts=1,
+            help=False, due=due or published_at, state=State.PUBLISHED, attempts=1,
             remote_id=remote_id, url="", published_at=published_at, dry_run=dry_run,
             created_at=published_at - timedelta(days=1), updated_at=published_at))
     return item_id

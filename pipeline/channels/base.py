@@ -7,11 +7,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pipeline.states import ErrorKind
 
 
 class ChannelError(Exception):
     """Base of every adapter error; the message is built here and the data kept as attributes."""
+
+    kind: ClassVar[ErrorKind] = ErrorKind.REJECTED  # what the failure means; never its words
 
     def __init__(self, channel: str, detail: str):
         self.channel = channel
@@ -22,6 +26,8 @@ class ChannelError(Exception):
 class RateLimited(ChannelError):
     """The platform said 429: try again at `retry_at` (UTC), without blocking other channels."""
 
+    kind = ErrorKind.RATE_LIMITED
+
     def __init__(self, channel: str, retry_at: datetime, detail: str = "rate limited"):
         self.retry_at = retry_at
         super().__init__(channel, f"{detail}; retry at {retry_at.isoformat()}")
@@ -30,21 +36,31 @@ class RateLimited(ChannelError):
 class AuthExpired(ChannelError):
     """Credentials missing, expired or revoked: flag the channel, hold its items, alert."""
 
+    kind = ErrorKind.AUTH_EXPIRED
+
 
 class Rejected(ChannelError):
     """The platform refused this content; retrying the same request will not help."""
+
+    kind = ErrorKind.REJECTED
 
 
 class Duplicate(Rejected):
     """The platform already has this exact content (X's duplicate-content 403): never retried."""
 
+    kind = ErrorKind.DUPLICATE
+
 
 class Transient(ChannelError):
     """A 5xx or connection failure before the request was accepted: retry with backoff."""
 
+    kind = ErrorKind.TRANSIENT
+
 
 class Unconfirmed(ChannelError):
     """The request may or may not have been applied (a timeout): ask the platform, never retry blind."""
+
+    kind = ErrorKind.UNCONFIRMED
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, load_config
-from pipeline.ledger import PUBLISHED, Entry, Ledger
+from pipeline.ledger import Entry, Publications
 from pipeline.metrics.base import CollectResult, MetricSource, Ref, has_source, make_source
 from pipeline.metrics.budget import XReads
 from pipeline.metrics.snapshots import Snapshots
+from pipeline.states import State
 from pipeline.store import Store, open_store
 
 log = logging.getLogger("wst.metrics")
@@ -98,7 +99,7 @@ def due_refs(entries: Iterable[Entry], last_collected: Mapping[tuple[str, str], 
     out: list[Due] = []
     for e in entries:
         start = cadence_start(e)
-        if e.state != PUBLISHED or e.dry_run or not e.remote_id or start is None:
+        if e.state != State.PUBLISHED or e.dry_run or not e.remote_id or start is None:
             continue
         ref = Ref(e.item_id, e.channel, e.remote_id, e.kind, start)
         passed = [start + s for s in steps if start + s <= now]
@@ -123,7 +124,7 @@ def collect_due(store: Store, config: Config, environ: Mapping[str, str], now: d
     metrics = settings.metrics
     snapshots = Snapshots(store)
     reads = XReads(store)
-    entries = Ledger(store).entries(states=[PUBLISHED])
+    entries = Publications(store).entries(states=[State.PUBLISHED])
     due = due_refs(entries, snapshots.last_collected(), list(metrics.cadence_hours), now,
                    only_due=only_due)
     summary = Summary(x_budget_usd=metrics.x_monthly_budget_usd)

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pipeline.ledger import CANCELLED, PUBLISHED, SUPERSEDED
 from pipeline.metrics.records import TABLES as RECORD_TABLES
 from pipeline.metrics.records import Records
 from pipeline.metrics.snapshots import snapshots_table
+from pipeline.states import State
 from pipeline.store import Store, ledger_table, metadata
 
 SCHEMA = 1
@@ -187,7 +187,7 @@ def _ledger_rows(store: Store, inputs: ReportInputs, start_utc: datetime,
     t = ledger_table
     query = (select(t.c.item_id, t.c.channel, t.c.kind, t.c.campaign, t.c.title, t.c.due,
                     t.c.state, t.c.published_at, t.c.lateness_seconds, t.c.url, t.c.dry_run)
-             .where(t.c.due >= start_utc, t.c.due < end_utc, t.c.state != SUPERSEDED)
+             .where(t.c.due >= start_utc, t.c.due < end_utc, t.c.state != State.SUPERSEDED)
              .order_by(t.c.due, t.c.item_id))
     if inputs.campaign:
         query = query.where(t.c.campaign == inputs.campaign)
@@ -204,7 +204,7 @@ def _merge_planned(rows: list[dict[str, Any]], inputs: ReportInputs) -> list[dic
         key = (r["item_id"], r["channel"])
         held = by_key.get(key)
         # An item may have a cancelled old row beside its live one: the published row wins.
-        if held is None or (r["state"] == PUBLISHED and held["state"] != PUBLISHED):
+        if held is None or (r["state"] == State.PUBLISHED and held["state"] != State.PUBLISHED):
             by_key[key] = r
     for p in inputs.planned:
         if inputs.campaign and p.campaign != inputs.campaign:
@@ -253,7 +253,7 @@ def _post_values(m: dict[str, float]) -> dict[str, Any]:
 
 
 def _published(r: dict[str, Any]) -> bool:
-    return r["state"] == PUBLISHED
+    return r["state"] == State.PUBLISHED
 
 
 def _posts(items: list[dict[str, Any]], metrics: dict, tz: tzinfo) -> list[dict[str, Any]]:
@@ -321,7 +321,7 @@ def _campaigns(items: list[dict[str, Any]], posts: list[dict[str, Any]],
             "planned": len(rows), "due": len(due), "published": len(published),
             "on_time": on_time, "late": len(published) - on_time,
             "not_published": sum(1 for r in due if not _published(r)),
-            "cancelled": sum(1 for r in rows if r["state"] == CANCELLED),
+            "cancelled": sum(1 for r in rows if r["state"] == State.CANCELLED),
             "to_come": len(rows) - len(due) - sum(1 for r in published if r["due"] > inputs.now),
             "on_time_rate": _rate(on_time, len(due)),
             "lateness_p50_minutes": _num(round(statistics.median(late_s) / 60, 1)) if late_s else None,
@@ -487,9 +487,9 @@ def inputs_from_project(project: Any, store: Store, start: date, end: date, now:
         plan = make_plan(project, start, end, campaign=campaign)
         # Items due before the pipeline first ran on this store were never its to publish:
         # counting them as "not published" would misreport the partnership's delivery.
-        from pipeline.ledger import Ledger
+        from pipeline.ledger import LedgerReads
 
-        since = Ledger(store).first_seen()
+        since = LedgerReads(store).first_seen()
         if since is None:
             notes.append("Nothing has been published from this store yet: the plan is shown "
                           "against no publications.")

@@ -1,37 +1,65 @@
-"""The evaluation commands of `wst`: record engagement, shares and concerns; build the report."""
+"""The evaluation commands: collect engagement, record what people count by hand, and report."""
 
 from __future__ import annotations
 
-import getpass
-import re
-from datetime import date, timedelta
+import json
+from datetime import date
 from pathlib import Path
 
 import click
 
-from pipeline.cli import Context, _now, _parse_date, _print_problems, cli
+from pipeline.catalog import Catalog
+from pipeline.cli.context import Context, now, parse_date
+from pipeline.cli.group import cli
+from pipeline.cli.output import print_problems
+from pipeline.problems import InputError
+from pipeline.services import evaluation
+from pipeline.store import open_store
 
 FORMATS = ("html", "csv", "json")
 BY_HELP = "Your person id from [people]; default your user name."
 
 
-def _open(ctx: Context):
-    from pipeline.store import open_store
+def _store(ctx: Context):
+    store = open_store(ctx.config.store_url)
+    click.get_current_context().call_on_close(store.close)
+    return store
 
-    return open_store(ctx.config.store_url)
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--all", "every", is_flag=True,
+              help="Every live published item, not only those due on the cadence (X posts are "
+                   "still read at most once a UTC day and within the monthly budget).")
+@click.pass_obj
+def collect(ctx: Context, as_json: bool, every: bool) -> None:
+    """Collect views, reach and engagement for published items and store the snapshots."""
+    import os
 
-def _recorder(ctx: Context, person: str | None) -> str:
-    """Who is recording: a person id from [people] if given, else the computer's user name."""
-    if person is None:
-        return getpass.getuser()
-    from pipeline.problems import did_you_mean
-
-    people = ctx.config.settings.people
-    if person not in people:
-        raise click.BadParameter(f"'{person}' is not in [people] in config.toml"
-                                 f"{did_you_mean(person, people)}", param_hint="--by")
-    return person
+    summary = evaluation.collect(_store(ctx), ctx.config, os.environ, now(), every=every)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2, sort_keys=True))
+    else:
+        if not summary.platforms and not summary.skipped_channels:
+            click.echo("nothing due a collection")
+        for kind, p in sorted(summary.platforms.items()):
+            line = (f"{kind}: {p.collected}/{p.due} items, {p.calls} calls, "
+                    f"{p.snapshots} snapshots ({p.missing} missing)")
+            if p.deferred:
+                line += f", {p.deferred} already read today (tomorrow, UTC)"
+            if p.skipped_budget:
+                line += f", {p.skipped_budget} skipped for the X budget"
+            if p.rate_limited_until:
+                line += f", rate limited until {p.rate_limited_until}"
+            click.echo(line)
+        for name in summary.skipped_channels:
+            click.echo(f"{name}: skipped (channel removed, disabled, or posted by hand)")
+        click.echo(f"X spend this month: ${summary.x_spent_usd:.3f} of "
+                   f"${summary.x_budget_usd:.2f}")
+        for message in summary.errors:
+            click.echo(f"error: {message}", err=True)
+    if summary.errors:
+        raise SystemExit(1)
 
 
 @cli.group()
@@ -52,15 +80,10 @@ def record() -> None:
 def record_engagement(ctx: Context, day: str, event: str, people: int, groups: int,
                       person: str | None) -> None:
     """Record people and groups engaged at an event (the strategy's 'individuals / groups engaged')."""
-    from pipeline.metrics.records import Records
-
-    when = _parse_date(day, "--date")
+    when = parse_date(day, "--date")
     assert when is not None
-    if not event.strip():
-        raise click.BadParameter("say what the event was", param_hint="--event")
-    by = _recorder(ctx, person)
-    with _open(ctx) as store:
-        Records(store).add_engagement(when, event, people, groups, by, _now())
+    by = evaluation.recorder(ctx.config, person)
+    evaluation.record_engagement(_store(ctx), by, now(), when, event, people, groups)
     click.echo(f"recorded {people} people and {groups} group(s) at '{event.strip()}' on {when}")
 
 
@@ -78,53 +101,14 @@ def record_engagement(ctx: Context, day: str, event: str, people: int, groups: i
 def record_share(ctx: Context, partner: str, channel: str, item_id: str, day: str | None,
                  person: str | None) -> None:
     """Record that a partner shared one of our items on one of its channels."""
-    from pipeline.ledger import Ledger
-    from pipeline.metrics.records import Records, ShareError, check_share
-
-    when = _parse_date(day, "--date") or ctx.today()
-    by = _recorder(ctx, person)
+    when = parse_date(day, "--date") or ctx.today()
+    by = evaluation.recorder(ctx.config, person)
     project = ctx.project()
-    try:
-        found = check_share(project.audit, partner, channel, ctx.config.settings.partnership.name)
-    except ShareError as exc:
-        raise click.BadParameter(str(exc), param_hint=exc.option) from None
-    with _open(ctx) as store:
-        if not Ledger(store).entries(item_id=item_id) and not _planned(project, item_id, when):
-            raise click.BadParameter(_unknown_item(store, item_id), param_hint="--item")
-        Records(store).add_share(found, item_id, when, by, _now())
+    catalog = Catalog(ctx.config, project)
+    share = evaluation.record_share(_store(ctx), catalog, by, now(), partner, channel, item_id, when)
+    found = share.channel
     reach = f" (reach {found.reach:,})" if found.reach is not None else ""
     click.echo(f"recorded: {found.organisation} shared {item_id} on {found.name}{reach} on {when}")
-
-
-def _planned(project, item_id: str, around: date) -> bool:
-    """Whether the plan holds `item_id`, looking at the dates its id names (else near `around`)."""
-    from pipeline.plan import make_plan
-
-    if project.errors:
-        return False
-    day = re.search(r"/(\d{4}-\d{2}-\d{2})/", item_id)
-    month = re.search(r"^bulletin/(\d{4}-\d{2})/", item_id)
-    if day:
-        start = end = date.fromisoformat(day.group(1))
-    elif month:
-        start = date.fromisoformat(month.group(1) + "-01")
-        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    else:
-        start, end = around - timedelta(days=31), around + timedelta(days=31)
-    return any(i.id == item_id for i in make_plan(project, start, end).items)
-
-
-def _unknown_item(store, item_id: str) -> str:
-    from sqlalchemy import select
-
-    from pipeline.problems import did_you_mean
-    from pipeline.store import ledger_table
-
-    with store.engine.begin() as conn:
-        known = [r[0] for r in conn.execute(select(ledger_table.c.item_id).distinct())]
-    hint = did_you_mean(item_id, known)
-    return (f"no item '{item_id}' in the ledger or the plan{hint}; ids look like "
-            f"campaign/post/YYYY-MM-DD/channel or bulletin/YYYY-MM/channel (see `wst plan`)")
 
 
 @record.command(name="concerns")
@@ -133,31 +117,25 @@ def _unknown_item(store, item_id: str) -> str:
 @click.pass_obj
 def record_concerns(ctx: Context, csv_file: Path, person: str | None) -> None:
     """Import monthly safeguarding concerns (CSV: month,children,adults); all rows or none."""
-    from pipeline.metrics.records import Records
-    from pipeline.problems import InputError
-
-    by = _recorder(ctx, person)
-    with _open(ctx) as store:
-        try:
-            months = Records(store).import_concerns(csv_file, by, _now())
-        except InputError as exc:
-            _print_problems(exc.problems)
-            click.echo(f"{len(exc.problems)} problem(s): nothing was imported; fix the file and "
-                       f"run this again.", err=True)
-            raise SystemExit(1) from None
+    by = evaluation.recorder(ctx.config, person)
+    try:
+        months = evaluation.import_concerns(_store(ctx), by, now(), csv_file)
+    except InputError as exc:
+        print_problems(exc.problems)
+        click.echo(f"{len(exc.problems)} problem(s): nothing was imported; fix the file and "
+                   f"run this again.", err=True)
+        raise SystemExit(1) from None
     click.echo(f"imported {len(months)} month(s) of concerns ({months[0]} to {months[-1]}); "
                f"months already held were replaced")
 
 
 def _report_range(ctx: Context, start: str | None, end: str | None) -> tuple[date, date]:
     """Default: the twelve calendar months ending with the month of --to (default today)."""
-    last = _parse_date(end, "--to") or ctx.today()
-    first = _parse_date(start, "--from")
+    last = parse_date(end, "--to") or ctx.today()
+    first = parse_date(start, "--from")
     if first is None:
         year, month = (last.year - 1, last.month + 1) if last.month < 12 else (last.year, 1)
         first = date(year, month, 1)
-    if last < first:
-        raise click.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
     return first, last
 
 
@@ -174,21 +152,11 @@ def _report_range(ctx: Context, start: str | None, end: str | None) -> tuple[dat
 def report(ctx: Context, campaign: str | None, start: str | None, end: str | None, fmt: str,
            out_path: Path | None) -> None:
     """Build the evaluation report: outputs and outcome of the strategy, per campaign and period."""
-    from pipeline.metrics.report import build_report, inputs_from_project
-    from pipeline.plan import BULLETIN_CAMPAIGN
-    from pipeline.problems import did_you_mean
     from renderers.report import render_csv, render_html, render_json
 
     first, last = _report_range(ctx, start, end)
-    project = ctx.project()
-    if campaign and campaign != BULLETIN_CAMPAIGN and campaign not in project.campaigns:
-        raise click.BadParameter(f"no campaign '{campaign}'"
-                                 f"{did_you_mean(campaign, project.campaigns)}",
-                                 param_hint="--campaign")
-    now = _now()
-    with _open(ctx) as store:
-        inputs = inputs_from_project(project, store, first, last, now, campaign=campaign)
-        data = build_report(store, inputs)
+    catalog = Catalog(ctx.config, ctx.project())
+    data = evaluation.report(_store(ctx), catalog, first, last, now(), campaign=campaign)
     text = {"html": render_html, "csv": render_csv, "json": render_json}[fmt](data)
     if out_path is None and fmt == "html":
         suffix = f"-{campaign}" if campaign else ""

@@ -1,0 +1,90 @@
+"""What every command shares: the config it names, the workspace it opens, the acting person,
+the clock (read here, once per command, and nowhere below), and how a person's input is read."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+from dateutil import parser as dateparser
+
+from pipeline.config import Config, load_config
+from pipeline.project import Project, load_project
+from pipeline.services.actor import Actor, known_person
+from pipeline.timing import resolve_local
+from pipeline.workspace import Workspace
+
+
+def now() -> datetime:
+    """The one place the CLI reads the clock."""
+    return datetime.now().astimezone()
+
+
+class Context:
+    """The config path from `--config`, loaded on first use, and what is opened from it."""
+
+    def __init__(self, config_path: Path):
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._workspace: Workspace | None = None
+
+    @property
+    def config(self) -> Config:
+        """The validated config (an InputError reaches the CLI's edge)."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def project(self) -> Project:
+        """Load and cross-check calendar and content (problems kept, never raised)."""
+        return load_project(self.config)
+
+    def workspace(self) -> Workspace:
+        """The project and the store, opened once per command and closed when it ends."""
+        if self._workspace is None:
+            self._workspace = Workspace(self.config_path, os.environ)
+            click.get_current_context().call_on_close(self._workspace.close)
+        return self._workspace
+
+    def actor(self, person: str, option: str = "--by") -> Actor:
+        """The person a command acts for, at the command line as this operating-system user."""
+        return Actor(known_person(self.config.settings, person, option), via="cli",
+                     os_user=getpass.getuser())
+
+    def today(self) -> date:
+        """Today in the partnership's time zone."""
+        return now().astimezone(self.config.tz).date()
+
+    def date_range(self, start: str | None, end: str | None) -> tuple[date, date]:
+        """--from (default today) and --to (default [plan] weeks later)."""
+        first = parse_date(start, "--from") or self.today()
+        last = parse_date(end, "--to") or first + timedelta(weeks=self.config.settings.plan.weeks)
+        return first, last
+
+    def local_time(self, value: str, option: str) -> datetime:
+        """A time a person typed: ISO 8601, or 'YYYY-MM-DD HH:MM' in the partnership's zone."""
+        try:
+            moment = dateparser.isoparse(value)
+        except ValueError:
+            try:
+                moment = datetime.strptime(value, "%Y-%m-%d %H:%M")
+            except ValueError:
+                raise click.BadParameter(f"'{value}' is not a time; write e.g. '2027-02-09 10:00'",
+                                         param_hint=option) from None
+        if moment.tzinfo is None:
+            moment = resolve_local(moment.date(), moment.time(), self.config.tz).due
+        return moment
+
+
+def parse_date(value: str | None, param: str) -> date | None:
+    """A YYYY-MM-DD a person typed, or None if they typed nothing."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; write YYYY-MM-DD",
+                                 param_hint=param) from None

@@ -1,0 +1,307 @@
+"""The publishing commands: run, approve, reject, approvals, pause, resume, release, cancel,
+resolve, post, status, history."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from pipeline.cli.context import Context, now, parse_date
+from pipeline.cli.group import cli
+from pipeline.cli.output import show, table
+from pipeline.services import approvals as approving
+from pipeline.services import freeze, posting
+from pipeline.services import status as reporting
+from pipeline.services.approvals import Selection
+
+BY = "Your person id from [people]."
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Publish everything due now, then exit (for cron).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every job, not just warnings.")
+@click.pass_obj
+def run(ctx: Context, once: bool, verbose: bool) -> None:
+    """The daemon: publish each item when it is due, exactly once, until stopped."""
+    from pipeline.daemon import AlreadyRunning, run_daemon, run_once
+
+    logging.basicConfig(level=logging.INFO if verbose or not once else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    if not verbose:
+        # APScheduler logs every job it adds; a person wants our summary lines instead
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    mode = ctx.config.settings.mode
+    try:
+        if once:
+            for result in run_once(ctx.config_path, os.environ):
+                click.echo(f"{result.item_id}: {result}")
+            return
+        click.echo(f"wst run: {mode} mode on {ctx.config.store_url}; Ctrl-C or SIGTERM stops it",
+                   err=True)
+        run_daemon(ctx.config_path, os.environ,
+                   on_ready=lambda d: click.echo("ready: jobs scheduled", err=True))
+    except AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("stopped cleanly", err=True)
+
+
+@cli.command()
+@click.argument("items", nargs=-1)
+@click.option("--by", "person", required=True, help=BY)
+@click.option("--campaign", help="Approve every waiting item of this campaign.")
+@click.option("--from", "start", metavar="DATE", help="Approve what waits from this day on.")
+@click.option("--to", "end", metavar="DATE", help="... up to this day (inclusive).")
+@click.option("--accept-identifying", is_flag=True,
+              help="You have read the possible identifying details flagged and accept them.")
+@click.pass_obj
+def approve(ctx: Context, items: tuple[str, ...], person: str, campaign: str | None,
+            start: str | None, end: str | None, accept_identifying: bool) -> None:
+    """Approve the exact current version of items for live publication.
+
+    ITEMS are ids from `wst approvals`; an id without its channel (campaign/post/YYYY-MM-DD)
+    approves that post on every channel. Or approve what waits of a --campaign or between
+    --from and --to."""
+    actor = ctx.actor(person)
+    selection = Selection(items, campaign, parse_date(start, "--from"), parse_date(end, "--to"))
+    report = approving.approve(ctx.workspace(), actor, now(), selection,
+                               accept_identifying=accept_identifying)
+    for done in report.approved:
+        click.echo(f"approved {done.item_id} (version {done.version}) by {done.person}")
+    for refused in report.refused:
+        click.echo(f"{refused.item_id}: not approved: {refused.reason}", err=True)
+    if report.refused:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("items", nargs=-1, required=True)
+@click.option("--reason", required=True, help="What needs to change (the writer sees this).")
+@click.option("--by", "person", required=True, help=BY)
+@click.pass_obj
+def reject(ctx: Context, items: tuple[str, ...], reason: str, person: str) -> None:
+    """Say no to the current version of items, with the reason; they stay unapproved."""
+    for done in approving.reject(ctx.workspace(), ctx.actor(person), now(), items, reason):
+        click.echo(f"rejected {done.item_id} (version {done.version}) by {done.person}: {reason}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--mine", "mine", metavar="PERSON", help="Only what this person may approve.")
+@click.option("--campaign", help="Only this campaign.")
+@click.option("--from", "start", metavar="DATE", help="Only what is due from this day on.")
+@click.option("--to", "end", metavar="DATE", help="... up to this day (inclusive).")
+@click.pass_obj
+def approvals(ctx: Context, as_json: bool, mine: str | None, campaign: str | None,
+              start: str | None, end: str | None) -> None:
+    """Items waiting for approval, soonest first, with who may approve each."""
+    waiting = approving.queue(ctx.workspace(), now(), person=mine, campaign=campaign,
+                              start=parse_date(start, "--from"), end=parse_date(end, "--to"))
+    tz = ctx.config.tz
+    rows = [{"id": w.entry.item_id, "channel": w.entry.channel,
+             "due": w.entry.due.astimezone(tz).isoformat(), "title": w.entry.title,
+             "version": w.entry.version, "responsibility": w.entry.responsibility,
+             "may_approve": list(w.may_approve),
+             "rejected": None if w.rejected is None else {
+                 "by": w.rejected.person, "at": w.rejected.at.isoformat(),
+                 "reason": w.rejected.reason}} for w in waiting]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    t = table(f"{len(rows)} waiting for approval", ("due", "id", "title", "may approve"))
+    for w in waiting:
+        title = w.entry.title + (f" (rejected by {w.rejected.person}: {w.rejected.reason})"
+                                 if w.rejected else "")
+        t.add_row(w.entry.due.astimezone(tz).strftime("%a %d %b %H:%M"), w.entry.item_id, title,
+                  ", ".join(w.may_approve) or "nobody: see config.toml")
+    show(t, 120)
+
+
+@cli.command()
+@click.option("--reason", required=True, help="Why (shown to everyone and in the record).")
+@click.option("--until", "until", metavar="TIME", help="End automatically at this local time.")
+@click.option("--keep-help", is_flag=True, help="Let 'how to get help' posts keep going.")
+@click.option("--by", "person", required=True, help=BY)
+@click.pass_obj
+def pause(ctx: Context, reason: str, until: str | None, keep_help: bool, person: str) -> None:
+    """Freeze all publication at once (a serious incident, national mourning)."""
+    actor = ctx.actor(person)
+    end = ctx.local_time(until, "--until") if until else None
+    done = freeze.pause(ctx.workspace(), actor, now(), reason, until=end, keep_help=keep_help)
+    click.echo(f"paused by {person}: {reason}" + (f" until {end:%a %d %b %Y %H:%M}" if end else "")
+               + (" (help posts keep going)" if keep_help else ""))
+    click.echo(f"{done.held} waiting item(s) held; `wst resume --by PERSON` ends the pause")
+
+
+@cli.command()
+@click.option("--by", "person", required=True, help=BY)
+@click.pass_obj
+def resume(ctx: Context, person: str) -> None:
+    """End the pause and list the items it held, for a decision on each."""
+    held = freeze.resume(ctx.workspace(), ctx.actor(person), now())
+    click.echo(f"resumed by {person}. {len(held)} item(s) held during the pause need a decision:")
+    for e in held:
+        click.echo(f"  {e.due.astimezone(ctx.config.tz):%a %d %b %H:%M}  {e.item_id}  "
+                   f"(release: wst release {e.item_id} --by {person}; "
+                   f"or cancel: wst cancel {e.item_id} --reason ... --by {person})")
+
+
+def _same_channel(item: str, channel: str | None) -> None:
+    """--channel is optional (the id names it); when given it must agree."""
+    named = freeze.channel_of(item)
+    if channel is not None and channel != named:
+        raise click.BadParameter(f"{item} is on {named}, not {channel}; leave --channel out",
+                                 param_hint="--channel")
+
+
+CHANNEL_HELP = "The channel (optional: the id already names it)."
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--channel", help=CHANNEL_HELP)
+@click.option("--by", "person", required=True, help=BY)
+@click.pass_obj
+def release(ctx: Context, item: str, channel: str | None, person: str) -> None:
+    """Let a held item go ahead (it publishes at once if its time has come)."""
+    _same_channel(item, channel)
+    done = freeze.release(ctx.workspace(), ctx.actor(person), now(), item)
+    click.echo(f"released {item} on {done.entry.channel} ({done.entry.state})")
+    if done.published is not None:
+        click.echo(f"{item}: {done.published}")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--channel", help=CHANNEL_HELP)
+@click.option("--reason", required=True, help="Why it will not go out.")
+@click.option("--by", "person", required=True, help=BY)
+@click.pass_obj
+def cancel(ctx: Context, item: str, channel: str | None, reason: str, person: str) -> None:
+    """Decide that an item will not go out."""
+    _same_channel(item, channel)
+    rows = freeze.cancel(ctx.workspace(), ctx.actor(person), now(), item, reason)
+    click.echo(f"cancelled {item} on {rows[0].channel}: {reason}")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--channel", help=CHANNEL_HELP)
+@click.option("--published-as", metavar="ID", help="It went out: the platform's id or link.")
+@click.option("--not-published", is_flag=True, help="It did not go out.")
+@click.option("--by", "person", required=True, help=BY)
+@click.pass_obj
+def resolve(ctx: Context, item: str, channel: str | None, published_as: str | None,
+            not_published: bool, person: str) -> None:
+    """Settle an unconfirmed or held item by hand, after checking the platform."""
+    if (published_as is None) == (not not_published):
+        raise click.UsageError("give exactly one of --published-as ID or --not-published")
+    _same_channel(item, channel)
+    entry = freeze.resolve(ctx.workspace(), ctx.actor(person), now(), item,
+                           published_as=published_as, not_published=not_published)
+    click.echo(f"{item} on {entry.channel} is now {entry.state} (recorded for {person})")
+
+
+@cli.command()
+@click.option("--text", required=True, help="The post's text.")
+@click.option("--channels", required=True, help="Comma-separated channel names.")
+@click.option("--image", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An image file.")
+@click.option("--alt", default="", help="The image's alt text (required with --image).")
+@click.option("--at", "at", metavar="TIME", help="When (local time); default now.")
+@click.option("--help-post", is_flag=True, help="A 'how to get help' post (goes out in a pause "
+              "with --keep-help).")
+@click.option("--approved-by", "person", required=True,
+              help="An accountable person for reactive posts, from [people].")
+@click.option("--accept-identifying", is_flag=True,
+              help="Accept the possible identifying details the checks flag.")
+@click.pass_obj
+def post(ctx: Context, text: str, channels: str, image: Path | None, alt: str, at: str | None,
+         help_post: bool, person: str, accept_identifying: bool) -> None:
+    """A reactive post, through the same checks, ledger and gates as planned posts."""
+    actor = ctx.actor(person, "--approved-by")
+    draft = posting.Draft(text, tuple(c.strip() for c in channels.split(",") if c.strip()),
+                          image, alt, ctx.local_time(at, "--at") if at else None, help_post)
+    try:
+        done = posting.post(ctx.workspace(), actor, now(), draft,
+                            accept_identifying=accept_identifying)
+    except posting.PostRefused as exc:
+        for line in exc.problems:
+            click.echo(f"error: {line}", err=True)
+        raise
+    for line in done.warnings:
+        click.echo(f"warning: {line}", err=True)
+    for result in done.published:
+        click.echo(f"{result.item_id}: {result}")
+    if not done.published:
+        click.echo(f"saved; `wst run` publishes it at "
+                   f"{done.due.astimezone(ctx.config.tz):%a %d %b %H:%M}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def status(ctx: Context, as_json: bool) -> None:
+    """Mode, pause, the daemon, next items, each channel's health, counts and failures."""
+    report = reporting.status(ctx.workspace(), now())
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        return
+    tz = ctx.config.tz
+    p, d = report.pause, report.daemon
+    click.echo(f"mode: {report.mode}")
+    click.echo("pause: " + ("none" if p is None else
+                            f"{p.reason} (by {p.by}"
+                            + (f", until {p.until.astimezone(tz):%a %d %b %H:%M}" if p.until else "")
+                            + ")"))
+    click.echo("daemon: " + ("not running" if d is None else
+                             f"pid {d.pid} on {d.host}, last seen "
+                             f"{d.heartbeat_at.astimezone(tz):%H:%M:%S}"))
+    click.echo("counts: " + (", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
+                             or "nothing recorded yet"))
+    x = report.x_spend
+    click.echo(f"X reads this month: ${x.spent_usd:.3f} of ${x.budget_usd:.2f}")
+    click.echo("channels:")
+    for c in report.channels:
+        notes = [("dry-run" if c.dry_run else "live"), f"credentials {c.credentials}"]
+        if c.flagged:
+            notes.append(f"FLAGGED: {c.flagged}")
+        if c.rate_limited_until:
+            notes.append(f"rate-limited until {c.rate_limited_until.isoformat()}")
+        click.echo(f"  {c.name} ({c.kind}): {'; '.join(notes)}")
+    click.echo("next:")
+    for e in report.upcoming:
+        click.echo(f"  {e.due.astimezone(tz):%a %d %b %H:%M}  {e.item_id}  ({e.state})")
+    if report.recent_failures:
+        click.echo("recent failures:")
+        for e in report.recent_failures:
+            click.echo(f"  {e.item_id} on {e.channel}: {e.state}: {e.last_error}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--from", "start", metavar="DATE", help="First day; default 30 days ago.")
+@click.option("--to", "end", metavar="DATE", help="Last day (inclusive); default today.")
+@click.pass_obj
+def history(ctx: Context, as_json: bool, start: str | None, end: str | None) -> None:
+    """Every publication in a date range with its state, platform id and link."""
+    today = ctx.today()
+    first = parse_date(start, "--from") or today - timedelta(days=30)
+    last = parse_date(end, "--to") or today
+    rows = reporting.history(ctx.workspace(), first, last)
+    if as_json:
+        click.echo(json.dumps([reporting.entry_json(e) for e in rows], indent=2, ensure_ascii=False))
+        return
+    tz = ctx.config.tz
+    t = table(f"History {first} to {last}: {len(rows)}",
+              ("due", "id", "channel", "state", "remote id / link", "attempts", "last error"))
+    for e in rows:
+        t.add_row(e.due.astimezone(tz).strftime("%d %b %H:%M"), e.item_id, e.channel, e.state,
+                  e.url or e.remote_id or "", str(e.attempts), e.last_error or "")
+    show(t)

@@ -1,0 +1,44 @@
+"""The audit trail: who did what, when, to which item; written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from pipeline.ledger.rows import Event
+from pipeline.store import Store, events_table
+
+
+def record(conn: Connection, now: datetime, kind: str, by: str, *, key: str | None = None,
+           item_id: str | None = None, details: dict[str, Any] | None = None) -> None:
+    """Add one event inside the caller's transaction."""
+    conn.execute(events_table.insert().values(at=now, kind=kind, by=by, key=key, item_id=item_id,
+                                              details=json.dumps(details or {}, sort_keys=True)))
+
+
+class AuditTrail:
+    """Reading the audit trail (and adding events that change nothing else)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def add(self, now: datetime, kind: str, by: str, *, key: str | None = None,
+            item_id: str | None = None, details: dict[str, Any] | None = None) -> None:
+        """Record an event on its own (a comment, a test send, a sign-in)."""
+        with self.store.engine.begin() as conn:
+            record(conn, now, kind, by, key=key, item_id=item_id, details=details)
+
+    def events(self, kind: str | None = None, *, item_id: str | None = None) -> list[Event]:
+        """The trail, oldest first, optionally of one kind or one item."""
+        query = select(events_table).order_by(events_table.c.id)
+        if kind is not None:
+            query = query.where(events_table.c.kind == kind)
+        if item_id is not None:
+            query = query.where(events_table.c.item_id == item_id)
+        with self.store.reading() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [Event(r["id"], r["at"], r["kind"], r["by"], r["key"], r["item_id"],
+                      json.loads(r["details"])) for r in rows]

@@ -1,0 +1,197 @@
+"""Approving and rejecting: one item, a post on all its channels, a campaign, or a date range;
+and the queue of what waits for whom."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pipeline.errors import Invalid, NotFound
+from pipeline.housekeeping import sync
+from pipeline.ledger import ApprovalRefused, Entry, LedgerError
+from pipeline.plan import BULLETIN_CAMPAIGN, Item
+from pipeline.policy import accountable_for, approval_refusal
+from pipeline.problems import did_you_mean
+from pipeline.services.actor import Actor, known_person
+from pipeline.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to approve: item ids (an id without its channel means the post on every channel),
+    or everything waiting of a campaign and/or in a date range (local dates, inclusive)."""
+
+    ids: tuple[str, ...] = ()
+    campaign: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when it names nothing at all."""
+        return not (self.ids or self.campaign or self.start or self.end)
+
+
+@dataclass(frozen=True)
+class Approved:
+    """One item version approved."""
+
+    item_id: str
+    version: str
+    person: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class NotApproved:
+    """One item that could not be approved, and why."""
+
+    item_id: str
+    reason: str
+
+
+@dataclass
+class ApprovalReport:
+    """What an approval did, item by item."""
+
+    approved: list[Approved] = field(default_factory=list)
+    refused: list[NotApproved] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An accountable person's 'no' to one version, with the reason the writer needs."""
+
+    person: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One item version waiting for approval, with who may approve it."""
+
+    entry: Entry
+    may_approve: tuple[str, ...]
+    rejected: Rejection | None = None
+
+
+def _check_campaign(ws: Workspace, campaign: str | None) -> None:
+    campaigns = ws.catalog.project.campaigns
+    if campaign and campaign not in (*campaigns, BULLETIN_CAMPAIGN, "reactive"):
+        raise NotFound(f"no campaign '{campaign}'", did_you_mean(campaign, campaigns),
+                       field="--campaign")
+
+
+def _chosen(ws: Workspace, now: datetime,
+            selection: Selection) -> tuple[list[Item], list[NotApproved]]:
+    """The current items a selection names (ids as given; a campaign or range: what waits),
+    and the ids that name nothing in the plan."""
+    if selection.empty:
+        raise Invalid("name the items to approve (see `wst approvals`), or a campaign or dates")
+    if selection.start and selection.end and selection.end < selection.start:
+        raise Invalid(f"--to {selection.end} is before --from {selection.start}", field="--to")
+    _check_campaign(ws, selection.campaign)
+    catalog = ws.catalog
+    current = sync(ws, now)
+    tz = catalog.config.tz
+    waiting = {(e.item_id, e.version) for e in ws.ledger.approvals.pending(now)}
+
+    def fits(item: Item) -> bool:
+        day = item.due.astimezone(tz).date()
+        return ((selection.campaign is None or item.campaign == selection.campaign)
+                and (selection.start is None or day >= selection.start)
+                and (selection.end is None or day <= selection.end))
+
+    out: list[Item] = []
+    unknown: list[NotApproved] = []
+    for wanted in selection.ids:
+        found = catalog.item(wanted)
+        matches = [found] if found is not None else [
+            i for i in current if i.id.startswith(wanted + "/")]  # a post on all its channels
+        if not matches:
+            hint = did_you_mean(wanted, [i.id for i in current])
+            unknown.append(NotApproved(wanted, f"no such item in the plan{hint}"))
+        out += [i for i in matches if fits(i)]
+    if not selection.ids:
+        out = [i for i in current if fits(i) and (i.id, i.version) in waiting]
+        if not out:
+            what = f"of '{selection.campaign}' " if selection.campaign else ""
+            raise NotFound(f"nothing {what}is waiting for approval in that range"
+                           if selection.start or selection.end else
+                           f"nothing {what}is waiting for approval")
+    return list({i.id: i for i in out}.values()), unknown
+
+
+def approve(ws: Workspace, actor: Actor, now: datetime, selection: Selection, *,
+            accept_identifying: bool = False) -> ApprovalReport:
+    """Approve the exact current version of every selected item, as `actor`."""
+    settings = ws.config.settings
+    known_person(settings, actor.person)
+    items, unknown = _chosen(ws, now, selection)
+    report = ApprovalReport(refused=unknown)
+    catalog = ws.catalog
+    for item in items:
+        rendered = catalog.renderer.render(item)
+        try:
+            ws.ledger.publications.sync_planned([item], now, dry_run=catalog.dry_run_for)
+            ws.ledger.approvals.approve(
+                item.id, item.version, actor.person, now, settings,
+                blocking_errors=[f"[{f.code}] {f.message}" for f in rendered.errors],
+                identifying=[f.message for f in rendered.findings if f.needs_acceptance],
+                accept_identifying=accept_identifying)
+        except LedgerError as exc:
+            reason = exc.reason if isinstance(exc, ApprovalRefused) else str(exc)
+            report.refused.append(NotApproved(item.id, reason))
+            continue
+        report.approved.append(Approved(item.id, item.version, actor.person, now))
+    return report
+
+
+def reject(ws: Workspace, actor: Actor, now: datetime, item_ids: Iterable[str],
+           reason: str) -> list[Approved]:
+    """Say no to the current version of items, with the reason the writer needs; they stay
+    unapproved (an edit makes a new version to approve). Only their accountable people may."""
+    settings = ws.config.settings
+    known_person(settings, actor.person)
+    if not reason.strip():
+        raise Invalid("a rejection needs a reason the writer can act on", field="--reason")
+    items, unknown = _chosen(ws, now, Selection(tuple(item_ids)))
+    if unknown:
+        raise NotFound(f"{unknown[0].item_id}: {unknown[0].reason}", field="ITEM")
+    done = []
+    for item in items:
+        refusal = approval_refusal(settings, item.responsibility, actor.person)
+        if refusal:
+            raise ApprovalRefused(item.id, item.version, refusal)
+        ws.ledger.audit.add(now, "reject", actor.person, item_id=item.id,
+                            details={"version": item.version, "reason": reason.strip()})
+        done.append(Approved(item.id, item.version, actor.person, now))
+    return done
+
+
+def queue(ws: Workspace, now: datetime, *, person: str | None = None, campaign: str | None = None,
+          start: date | None = None, end: date | None = None) -> list[Waiting]:
+    """What waits for approval, soonest first, with who may approve each (only what `person`
+    may approve, if given)."""
+    settings = ws.config.settings
+    if person is not None:
+        known_person(settings, person, "--mine")
+    _check_campaign(ws, campaign)
+    sync(ws, now)
+    tz = ws.config.tz
+    rejections: dict[tuple[str, str], Rejection] = {}
+    for event in ws.ledger.audit.events("reject"):
+        rejections[(event.item_id or "", event.details.get("version", ""))] = Rejection(
+            event.by, event.at, event.details.get("reason", ""))
+    out = []
+    for e in ws.ledger.approvals.pending(now):
+        day = e.due.astimezone(tz).date()
+        if (campaign and e.campaign != campaign) or (start and day < start) or (end and day > end):
+            continue
+        who = tuple(accountable_for(settings, e.responsibility))
+        if person is not None and person not in who:
+            continue
+        out.append(Waiting(e, who, rejections.get((e.item_id, e.version))))
+    return out
