@@ -260,10 +260,6 @@ class Config:
         """Channels that the plan includes."""
         return {n: c for n, c in self.settings.channels.items() if c.enabled}
 
-    def people_with(self, roles: list[str]) -> list[str]:
-        """Ids of people holding any of `roles`."""
-        return [pid for pid, p in self.settings.people.items() if set(p.roles) & set(roles)]
-
 
 # Settings an enabled channel cannot work without: always, and when it publishes live.
 _NEEDS_ALWAYS = {"smtp": ("from_address", "recipients_file", "unsubscribe_url")}
