@@ -21,6 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP) lint
 	bash tests/browser/install.sh
+	bash tests/postgres/install.sh
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -260,13 +260,19 @@ def bulletin_new(ctx: Context, month: str) -> None:
 def main() -> None:
     """Entry point of the `wst` console script."""
 
+    from pipeline.store import StoreError
+
     if os.environ.get("WST_CONFIG") == "":
         os.environ.pop("WST_CONFIG")
-    cli(prog_name="wst")
+    try:
+        cli(prog_name="wst")
+    except StoreError as exc:  # e.g. the store file was deleted under a running daemon
+        raise SystemExit(f"Error: {exc}") from None
 
 
 # The publishing and evaluation commands live in their own modules and register on `cli`.
 import pipeline.cli_collect  # noqa: E402
+import pipeline.cli_db  # noqa: E402
 import pipeline.cli_ops  # noqa: E402
 import pipeline.cli_report  # noqa: E402, F401
 

@@ -64,11 +64,16 @@ def _fail(exc: Exception) -> None:
 @cli.command()
 @click.option("--once", is_flag=True, help="Publish everything due now, then exit (for cron).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every job, not just warnings.")
+@click.option("--standby", is_flag=True,
+              help="If another daemon holds the store's lock, wait and take over when it is stale.")
 @click.pass_obj
-def run(ctx: Context, once: bool, verbose: bool) -> None:
+def run(ctx: Context, once: bool, verbose: bool, standby: bool) -> None:
     """The daemon: publish each item when it is due, exactly once, until stopped."""
+    from sqlalchemy.engine import make_url
+
     from pipeline.daemon import AlreadyRunning, run_daemon, run_once
     from pipeline.problems import InputError
+    from pipeline.store import StoreError
 
     logging.basicConfig(level=logging.INFO if verbose or not once else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -82,11 +87,11 @@ def run(ctx: Context, once: bool, verbose: bool) -> None:
             for line in run_once(ctx.config_path, os.environ):
                 click.echo(line)
             return
-        click.echo(f"wst run: {mode} mode on {ctx.config.store_url}; Ctrl-C or SIGTERM stops it",
-                   err=True)
-        run_daemon(ctx.config_path, os.environ,
+        store = make_url(ctx.config.store_url).render_as_string(hide_password=True)
+        click.echo(f"wst run: {mode} mode on {store}; Ctrl-C or SIGTERM stops it", err=True)
+        run_daemon(ctx.config_path, os.environ, standby=standby,
                    on_ready=lambda d: click.echo("ready: jobs scheduled", err=True))
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
     except InputError as exc:
         _print_problems(exc.problems)

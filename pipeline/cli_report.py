@@ -120,7 +120,7 @@ def _unknown_item(store, item_id: str) -> str:
     from pipeline.problems import did_you_mean
     from pipeline.store import ledger_table
 
-    with store.engine.begin() as conn:
+    with store.reading() as conn:
         known = [r[0] for r in conn.execute(select(ledger_table.c.item_id).distinct())]
     hint = did_you_mean(item_id, known)
     return (f"no item '{item_id}' in the ledger or the plan{hint}; ids look like "

@@ -18,6 +18,7 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from pipeline.jobs import PREPARE_AHEAD, RUNTIMES, Runtime, utc_now
 from pipeline.ledger import APPROVED, PLANNED
 from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile
+from pipeline.store import LockHolder, StoreFileChanged
 
 log = logging.getLogger("wst.daemon")
 COLLECT_FUNC = "pipeline.metrics.collect:collect_job"
@@ -77,6 +78,7 @@ def run_once(config_path: Path, environ: Mapping[str, str],
     if not runtime.store.acquire_daemon_lock(owner, now):
         raise AlreadyRunning(runtime.store.lock_holder())
     try:
+        _hold_file(runtime, owner, now)
         runtime.recover(now)
         items = runtime.sync(now)
         runtime.recheck_flagged(now)
@@ -91,8 +93,10 @@ class Daemon:
     """The long-running scheduler process."""
 
     def __init__(self, config_path: Path, environ: Mapping[str, str], *,
-                 clock: Callable[[], datetime] = utc_now, stop: threading.Event | None = None):
+                 clock: Callable[[], datetime] = utc_now, stop: threading.Event | None = None,
+                 standby: bool = False):
         self.owner = owner_name()
+        self.standby = standby  # wait for the lock instead of exiting when it is held
         self.clock = clock
         self.stop = stop or threading.Event()
         self.runtime = Runtime(config_path, environ, clock=clock, owner=self.owner)
@@ -103,7 +107,15 @@ class Daemon:
         runtime = self.runtime
         now = self.clock()
         if not runtime.store.acquire_daemon_lock(self.owner, now):
-            raise AlreadyRunning(runtime.store.lock_holder())
+            if not self.standby:
+                raise AlreadyRunning(runtime.store.lock_holder())
+            if not runtime.store.lock.wait(self.owner, self.clock, self.stop,
+                                           runtime.settings.watch_seconds, _standing_by):
+                return  # stopped while standing by
+            log.warning("standby: took the daemon lock over; starting")
+            runtime.reload()  # the files may have changed while it stood by
+            now = self.clock()
+        _hold_file(runtime, self.owner, now)
         RUNTIMES[runtime.config_path] = runtime
         settings = runtime.settings
         self.scheduler = make_scheduler(runtime.store.engine, runtime.config.tz,
@@ -140,6 +152,13 @@ class Daemon:
         last_prepared = self.clock()
         while not self.stop.wait(runtime.settings.watch_seconds):
             now = self.clock()
+            changed = runtime.store.file_problem()
+            if changed is not None:  # deleted or replaced: our connections write to a ghost
+                runtime.lock_lost = True
+                error = StoreFileChanged(runtime.store.file.path, changed)
+                runtime.alerts.send("store", f"the store file was {changed}; wst run stopped",
+                                    str(error), now)
+                raise error
             if not runtime.store.heartbeat(self.owner, now):
                 log.error("the daemon lock was taken over; stopping without publishing more")
                 runtime.lock_lost = True
@@ -184,10 +203,25 @@ class Daemon:
                 self.runtime.publish(event.job_id[len(prefix):])
 
 
+def _standing_by(holder: LockHolder | None) -> None:
+    where = f"pid {holder.pid} on {holder.host}" if holder else "another daemon"
+    log.warning("standby: %s holds the daemon lock; taking over when its heartbeat is stale",
+                where)
+
+
+def _hold_file(runtime: Runtime, owner: str, now: datetime) -> None:
+    """Hold the OS lock on a SQLite store's file (a process still holding it is a daemon on
+    this store that has not noticed yet that its file was replaced)."""
+    pid = runtime.store.hold_file()
+    if pid is not None:
+        runtime.store.release_daemon_lock(owner)
+        raise AlreadyRunning(LockHolder("", pid, runtime.store.lock.host, now, now))
+
+
 def run_daemon(config_path: Path, environ: Mapping[str, str],
-               on_ready: Callable[[Daemon], None] | None = None) -> None:
-    """Run until SIGTERM or Ctrl-C."""
-    daemon = Daemon(config_path, environ)
+               on_ready: Callable[[Daemon], None] | None = None, *, standby: bool = False) -> None:
+    """Run until SIGTERM or Ctrl-C (a standby first waits until the lock is free or stale)."""
+    daemon = Daemon(config_path, environ, standby=standby)
 
     def _stop(signum, _frame):
         log.info("signal %s: stopping", signum)
@@ -197,6 +231,8 @@ def run_daemon(config_path: Path, environ: Mapping[str, str],
     signal.signal(signal.SIGINT, _stop)
     daemon.start()
     try:
+        if daemon.stop.is_set():
+            return  # stopped while standing by
         if on_ready:
             on_ready(daemon)
         daemon.serve()

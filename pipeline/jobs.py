@@ -95,7 +95,8 @@ class Runtime:
         self._heartbeat_lock = threading.Lock()
         self._next_heartbeat = 0.0  # time.monotonic() of the next heartbeat publish() makes
         self.config, self.project = self._load()
-        self.store = store or open_store(self.config.store_url)
+        self.store = store or open_store(self.config.store_url,
+                                         stale_after=self.config.settings.store.lock_stale_seconds)
         self.ledger = Ledger(self.store)
         self.reactive = ReactiveStore(self.store)
         self.renderer = self._renderer(self.project)
@@ -325,7 +326,7 @@ class Runtime:
         if due < self._next_heartbeat or not self._heartbeat_lock.acquire(blocking=False):
             return True
         try:
-            if not self.store.heartbeat(self.owner, now):
+            if self.store.file_problem() is not None or not self.store.heartbeat(self.owner, now):
                 return False
             self._next_heartbeat = due + HEARTBEAT_EVERY
             return True

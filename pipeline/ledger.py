@@ -276,7 +276,7 @@ class Ledger:
         held: list[str] = []
         skipped: list[str] = []
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             pause = self._active_pause(conn, now)
             for item in items:
                 dry = bool(is_dry(item.channel))
@@ -350,7 +350,7 @@ class Ledger:
                                   "it may identify someone (" + "; ".join(identifying) + "); "
                                   "accept that detail by name to approve it")
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             rows = conn.execute(select(t).where(t.c.item_id == item_id)).mappings().all()
             if not rows:
                 raise UnknownEntry(item_id)
@@ -431,7 +431,8 @@ class Ledger:
         """Write `publishing` (and count the attempt) BEFORE the platform is called: one
         compare-and-set statement, flushed to the disk, that only matches a row allowed to go."""
         _aware("now", now)
-        rows = self.store.atomic(_BEGIN, {"k": key, "now": now}, durable=True)
+        with self.store.writing() as conn:
+            rows = conn.execute(_BEGIN, {"k": key, "now": now}).mappings().all()
         if rows:
             return Entry.from_row(rows[0])
         with self.store.reading() as conn:  # it did not match: say why
@@ -454,8 +455,9 @@ class Ledger:
         # without a lateness, a read for the due time; the statement below still decides
         seconds = self._lateness({"due": self.entry(key).due} if lateness is None else {},
                                  now, lateness)
-        rows = self.store.atomic(_PUBLISHED, {"k": key, "now": now, "remote_id": remote_id,
-                                              "url": url, "lateness": seconds})
+        with self.store.writing() as conn:
+            rows = conn.execute(_PUBLISHED, {"k": key, "now": now, "remote_id": remote_id,
+                                             "url": url, "lateness": seconds}).mappings().all()
         if rows:
             return Entry.from_row(rows[0])
         current = self.entry(key)  # it did not match: say why
@@ -471,7 +473,7 @@ class Ledger:
 
     def _after_attempt(self, key: str, state: str, error: str, now: datetime) -> Entry:
         _aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = self._row(conn, key)
             self._check(row, state, allowed_from=(PUBLISHING,))
             return self._move(conn, row, state, now, last_error=error)
@@ -479,7 +481,7 @@ class Ledger:
     def mark_held(self, key: str, reason: str, now: datetime) -> Entry:
         """Keep an item back (pause, blackout, flagged channel, missed its time) for a person to decide."""
         _aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = self._row(conn, key)
             self._check(row, HELD, allowed_from=(PLANNED, APPROVED, FAILED))
             pause = self._active_pause(conn, now)
@@ -491,7 +493,7 @@ class Ledger:
         """Turn every `publishing` row into `unconfirmed` (a crash hid the outcome); returns the keys."""
         _aware("now", now)
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             keys = list(conn.execute(select(t.c.key).where(t.c.state == PUBLISHING)).scalars())
             for key in keys:
                 self._set(conn, key, UNCONFIRMED, now,
@@ -509,7 +511,7 @@ class Ledger:
             raise LedgerError("resolve needs exactly one of: published_as (the post's id or link), "
                               "or not_published=True")
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             rows = conn.execute(select(t).where(
                 t.c.item_id == item_id, t.c.channel == channel, t.c.state.in_(RESOLVABLE))
                 .order_by(t.c.dry_run, t.c.updated_at.desc())).mappings().all()
@@ -539,7 +541,7 @@ class Ledger:
     def release(self, key: str, by: str, now: datetime) -> Entry:
         """Let a held item go ahead: approved again if its exact version still has an approval."""
         _aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = self._row(conn, key)
             state = self._ready_state(conn, row)
             self._check(row, state, allowed_from=(HELD,))
@@ -550,7 +552,7 @@ class Ledger:
     def cancel(self, key: str, reason: str, by: str, now: datetime) -> Entry:
         """Decide an item will not go out at all."""
         _aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = self._row(conn, key)
             self._check(row, CANCELLED, allowed_from=(PLANNED, APPROVED, HELD, FAILED))
             self._set(conn, key, CANCELLED, now, last_error=reason)
@@ -571,7 +573,7 @@ class Ledger:
         if not reason.strip():
             raise PauseError("a pause needs a reason, for the audit trail and the people who resume it")
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             current = self._active_pause(conn, now)
             if current is not None:
                 raise PauseError(f"already paused by {current.by} since {current.started_at.isoformat()} "
@@ -593,7 +595,7 @@ class Ledger:
     def resume(self, by: str, now: datetime) -> list[Entry]:
         """End the pause; returns the items it held, still held, for a person to release or cancel."""
         _aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = conn.execute(select(pauses_table).where(pauses_table.c.ended_at.is_(None))
                                .order_by(pauses_table.c.id.desc())).mappings().first()
             if row is None:
@@ -668,7 +670,8 @@ class Ledger:
         there yet. Only for deciding: begin_publishing is a compare-and-set on the row, so a
         view that is stale by the time it is used can't let anything out twice."""
         _aware("now", now)
-        rows = self.store.read_one(_VIEW, {"key": key, "channel": channel, "now": now})
+        with self.store.reading() as conn:
+            rows = conn.execute(_VIEW, {"key": key, "channel": channel, "now": now}).mappings().all()
         if not rows:
             return PublishView(None, None, None)
         row = rows[0]
@@ -682,7 +685,7 @@ class Ledger:
 
     def _upsert_health(self, channel: str, **values: Any) -> None:
         h = channel_health_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             found = conn.execute(select(h.c.channel).where(h.c.channel == channel)).first()
             if found is None:
                 conn.execute(h.insert().values(channel=channel, **{"flagged": False, **values}))
