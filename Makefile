@@ -21,6 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP) lint
 	bash tests/browser/install.sh
+	bash tests/postgres/install.sh
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -31,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/failover.py
 
 goldens: $(STAMP)
 	WST_UPDATE_GOLDENS=1 $(BIN)/pytest tests -k golden

@@ -58,6 +58,7 @@ class Store(Strict):
     """Where the ledger, job store and metrics live."""
 
     url: str = Field("sqlite:///var/wst.sqlite", description="SQLAlchemy database URL; a relative SQLite path is relative to config.toml.")
+    lock_stale_seconds: float = Field(120, ge=1, le=86400, description="A daemon whose heartbeat is older than this is presumed dead: another (`wst run --standby`, or a new start) may take over. Longer than a heartbeat (`[scheduler] watch_seconds`) plus any clock difference between machines.")
 
 
 class Paths(Strict):

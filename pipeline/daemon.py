@@ -22,7 +22,7 @@ from pipeline.plan import Item
 from pipeline.publisher import PREPARE_AHEAD, Publisher, PublishResult
 from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile, schedule_retry
 from pipeline.states import State
-from pipeline.store import Store
+from pipeline.store import LockHolder, Store, StoreFileChanged
 from pipeline.workspace import Workspace, utc_now
 
 log = logging.getLogger("wst.daemon")
@@ -98,7 +98,7 @@ class Heartbeat:
         if due < self._next or not self._lock.acquire(blocking=False):
             return True
         try:
-            if not self.store.heartbeat(self.owner, now):
+            if self.store.file_problem() is not None or not self.store.heartbeat(self.owner, now):
                 self.lost = True
                 return False
             self._next = due + HEARTBEAT_EVERY
@@ -116,6 +116,7 @@ def run_once(config_path: Path, environ: Mapping[str, str],
         if not ws.store.acquire_daemon_lock(owner, now):
             raise AlreadyRunning(ws.store.lock_holder())
         try:
+            _hold_file(ws, owner, now)
             publisher = Publisher(ws, may_publish=Heartbeat(ws.store, owner).fresh)
             housekeeping.recover(publisher, now)
             items = housekeeping.sync(ws, now)
@@ -131,8 +132,10 @@ class Daemon:
     """The long-running scheduler process."""
 
     def __init__(self, config_path: Path, environ: Mapping[str, str], *,
-                 clock: Callable[[], datetime] = utc_now, stop: threading.Event | None = None):
+                 clock: Callable[[], datetime] = utc_now, stop: threading.Event | None = None,
+                 standby: bool = False):
         self.owner = owner_name()
+        self.standby = standby  # wait for the lock instead of exiting when it is held
         self.clock = clock
         self.stop = stop or threading.Event()
         self.ws = Workspace(config_path, environ, clock=clock)
@@ -149,7 +152,15 @@ class Daemon:
         ws = self.ws
         now = self.clock()
         if not ws.store.acquire_daemon_lock(self.owner, now):
-            raise AlreadyRunning(ws.store.lock_holder())
+            if not self.standby:
+                raise AlreadyRunning(ws.store.lock_holder())
+            if not ws.store.lock.wait(self.owner, self.clock, self.stop,
+                                      ws.catalog.settings.watch_seconds, _standing_by):
+                return  # stopped while standing by
+            log.warning("standby: took the daemon lock over; starting")
+            now = self.clock()
+            ws.reload(now)  # the files may have changed while it stood by
+        _hold_file(ws, self.owner, now)
         PUBLISHERS[ws.config_path] = self.publisher
         settings = ws.catalog.settings
         self.scheduler = make_scheduler(ws.store.engine, ws.config.tz, workers=settings.workers,
@@ -184,6 +195,13 @@ class Daemon:
         last_prepared = self.clock()
         while not self.stop.wait(ws.catalog.settings.watch_seconds):
             now = self.clock()
+            changed = ws.store.file_problem()
+            if changed is not None:  # deleted or replaced: our connections write to a ghost
+                self.heartbeat.lost = True
+                error = StoreFileChanged(ws.store.file.path, changed)
+                ws.alerts.send("store", f"the store file was {changed}; wst run stopped",
+                               str(error), now)
+                raise error
             if not ws.store.heartbeat(self.owner, now):
                 log.error("the daemon lock was taken over; stopping without publishing more")
                 self.heartbeat.lost = True
@@ -234,10 +252,25 @@ class Daemon:
                 self.publisher.publish(event.job_id[len(prefix):])
 
 
+def _standing_by(holder: LockHolder | None) -> None:
+    where = f"pid {holder.pid} on {holder.host}" if holder else "another daemon"
+    log.warning("standby: %s holds the daemon lock; taking over when its heartbeat is stale",
+                where)
+
+
+def _hold_file(ws: Workspace, owner: str, now: datetime) -> None:
+    """Hold the OS lock on a SQLite store's file (a process still holding it is a daemon on
+    this store that has not noticed yet that its file was replaced)."""
+    pid = ws.store.hold_file()
+    if pid is not None:
+        ws.store.release_daemon_lock(owner)
+        raise AlreadyRunning(LockHolder("", pid, ws.store.lock.host, now, now))
+
+
 def run_daemon(config_path: Path, environ: Mapping[str, str],
-               on_ready: Callable[[Daemon], None] | None = None) -> None:
-    """Run until SIGTERM or Ctrl-C."""
-    daemon = Daemon(config_path, environ)
+               on_ready: Callable[[Daemon], None] | None = None, *, standby: bool = False) -> None:
+    """Run until SIGTERM or Ctrl-C (a standby first waits until the lock is free or stale)."""
+    daemon = Daemon(config_path, environ, standby=standby)
 
     def _stop(signum, _frame):
         log.info("signal %s: stopping", signum)
@@ -247,6 +280,8 @@ def run_daemon(config_path: Path, environ: Mapping[str, str],
     signal.signal(signal.SIGINT, _stop)
     daemon.start()
     try:
+        if daemon.stop.is_set():
+            return  # stopped while standing by
         if on_ready:
             on_ready(daemon)
         daemon.serve()

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, String, Table, select
+from sqlalchemy import select
 
-from pipeline.store import Store, UTCDateTime, metadata
-
-deliveries_table = Table(
-    "deliveries", metadata,
-    Column("message_id", String(300), primary_key=True),
-    Column("channel", String(80), nullable=False),
-    Column("recipient", String(320), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-)
+from pipeline.store import Store
+from pipeline.store.schema import deliveries_table
 
 
 class Deliveries:
@@ -24,17 +17,16 @@ class Deliveries:
     def __init__(self, store: Store, channel: str):
         self.store = store
         self.channel = channel
-        metadata.create_all(store.engine, tables=[deliveries_table])
 
     def sent(self) -> set[str]:
         """Message-IDs already accepted by the mail server."""
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return set(conn.execute(select(deliveries_table.c.message_id)
                                     .where(deliveries_table.c.channel == self.channel)).scalars())
 
     def record(self, message_id: str, recipient: str) -> None:
         """Save one accepted message before the next recipient is tried."""
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             if conn.execute(select(deliveries_table.c.message_id).where(
                     deliveries_table.c.message_id == message_id)).first() is None:
                 conn.execute(deliveries_table.insert().values(

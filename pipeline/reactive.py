@@ -12,28 +12,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, String, Table, Text, func, select
+from sqlalchemy import func, select
 
 from pipeline.content import Post
 from pipeline.plan import PLANNED, Item, post_text, version_of
 from pipeline.project import CampaignPost
-from pipeline.store import Store, UTCDateTime, metadata
+from pipeline.store import Store
+from pipeline.store.schema import reactive_table
 
 CAMPAIGN = "reactive"
 RESPONSIBILITY = "reactive-posts"
-
-reactive_table = Table(
-    "reactive_posts", metadata,
-    Column("id", String(80), primary_key=True),
-    Column("text", Text, nullable=False),
-    Column("channels", Text, nullable=False),      # JSON list
-    Column("image", Text, nullable=False, default=""),
-    Column("alt", Text, nullable=False, default=""),
-    Column("help", Boolean, nullable=False, default=False),
-    Column("due", UTCDateTime, nullable=False),
-    Column("created_by", String(80), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
 
 
 @dataclass(frozen=True)
@@ -86,24 +74,23 @@ class ReactiveStore:
 
     def __init__(self, store: Store):
         self.store = store
-        metadata.create_all(store.engine, tables=[reactive_table])
 
     def add(self, rp: ReactivePost, by: str, now: datetime) -> None:
         """Save a reactive post (its id is derived from text and time, so a repeat is refused)."""
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             conn.execute(reactive_table.insert().values(
                 id=rp.id, text=rp.text, channels=json.dumps(list(rp.channels)), image=rp.image,
                 alt=rp.alt, help=rp.help, due=rp.due, created_by=by, created_at=now))
 
     def all(self) -> list[ReactivePost]:
         """Every reactive post, soonest first."""
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(reactive_table).order_by(reactive_table.c.due)).mappings().all()
         return [ReactivePost(r["id"], r["text"], tuple(json.loads(r["channels"])), r["image"],
                              r["alt"], r["help"], r["due"]) for r in rows]
 
     def signature(self) -> tuple:
         """Changes when a reactive post is added (the daemon then reconciles)."""
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return tuple(conn.execute(select(func.count(), func.max(reactive_table.c.created_at))
                                       .select_from(reactive_table)).one())

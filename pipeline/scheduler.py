@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from pipeline.jobstore import BatchingJobStore
 from pipeline.plan import Item
 
 PUBLISH_PREFIX = "publish:"
@@ -37,7 +37,7 @@ class Reconciled:
 def make_scheduler(engine, timezone, *, workers: int, grace_seconds: int) -> BackgroundScheduler:
     """A scheduler whose jobs live in the store's own database (so a restart loses nothing)."""
     return BackgroundScheduler(
-        jobstores={"default": BatchingJobStore(engine=engine, tablename=JOBS_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=workers)},
         # APScheduler refuses a grace of 0; publish() applies the real grace rule to a missed job
         job_defaults={"coalesce": True, "misfire_grace_time": max(1, grace_seconds),

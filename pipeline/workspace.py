@@ -31,7 +31,8 @@ class Workspace:
         self.environ = environ
         self.clock = clock
         catalog = Catalog.load(Path(self.config_path))  # InputError: nothing is opened
-        self.store = store or open_store(catalog.config.store_url)
+        self.store = store or open_store(
+            catalog.config.store_url, stale_after=catalog.config.settings.store.lock_stale_seconds)
         self.ledger = Ledger(self.store)
         self.reactive = ReactiveStore(self.store)
         self._use(catalog.with_reactive(self.reactive.all()))

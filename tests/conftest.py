@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pgcluster import Cluster
+from pgcluster import missing as postgres_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -83,3 +85,29 @@ def project(tmp_path: Path) -> ProjectDir:
 def output_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     """Every line the command printed, stdout then stderr."""
     return (result.stdout + result.stderr).splitlines()
+
+
+# -- the two databases the store runs on ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server on loopback for the whole run (skipped if PostgreSQL is
+    not installed; with CI set, that fails the run instead)."""
+    missing = postgres_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing, pytrace=False)
+        pytest.skip(missing)
+    cluster = Cluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL: a SQLite file in a folder not made yet, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var' / 'deeper' / 'wst.sqlite'}"
+    return request.getfixturevalue("postgres").database()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -99,7 +101,8 @@ out_of_hours = "01902 552999"
 website = "www.wolverhamptonsafeguarding.org.uk"
 
 [store]
-url = "sqlite:///{db}"
+url = "{store_url}"
+lock_stale_seconds = {lock_stale_seconds}
 
 [scheduler]
 grace_minutes = {grace_minutes}
@@ -149,7 +152,8 @@ token_env = "WST_MASTODON_TOKEN"
 }
 
 DEFAULTS = {"mode": "live", "grace_minutes": 60, "watch_seconds": 0.5,
-            "request_timeout_seconds": 1.0, "retry_backoff_seconds": 0.5, "retry_limit": 3}
+            "request_timeout_seconds": 1.0, "retry_backoff_seconds": 0.5, "retry_limit": 3,
+            "lock_stale_seconds": 120}
 
 
 def post_block(post_id: str, when: datetime | str, text: str, channels: list[str] | None = None,
@@ -176,6 +180,7 @@ class LiveProject:
         """Write config.toml, schedules/ and content/ (posts: [[post]] blocks) into `path`."""
         path.mkdir(parents=True, exist_ok=True)
         values = {**DEFAULTS, **settings, "db": (path / "var" / "wst.sqlite").resolve()}
+        values.setdefault("store_url", f"sqlite:///{values['db']}")
         config = CONFIG.format(**values)
         for name, standin in standins.items():
             config += CHANNEL[name].format(url=standin.base_url)
@@ -263,9 +268,9 @@ class LiveProject:
 
     # -- the daemon ---------------------------------------------------------------------------
 
-    def start(self) -> DaemonProcess:
-        """Start `wst run` (not waiting for it to be ready)."""
-        daemon = DaemonProcess(self, len(self.daemons) + 1)
+    def start(self, *args: str, host: str | None = None) -> DaemonProcess:
+        """Start `wst run ARGS` (not waiting for it to be ready), as if on machine `host`."""
+        daemon = DaemonProcess(self, len(self.daemons) + 1, args, host)
         self.daemons.append(daemon)
         return daemon
 
@@ -284,14 +289,17 @@ class LiveProject:
 class DaemonProcess:
     """One real `wst run` in a subprocess, its output in files in the project folder."""
 
-    def __init__(self, project: LiveProject, n: int):
+    def __init__(self, project: LiveProject, n: int, args: tuple[str, ...] = (),
+                 host: str | None = None):
         self.stdout_path = project.path / f"daemon-{n}.out"
         self.stderr_path = project.path / f"daemon-{n}.err"
         self._out = self.stdout_path.open("w")
         self._err = self.stderr_path.open("w")
-        self.proc = subprocess.Popen([*wst_command(), "--config", str(project.config), "run"],
-                                     cwd=project.path, env=project.env, stdout=self._out,
-                                     stderr=self._err)
+        command = [*wst_command(), "--config", str(project.config), "run", *args]
+        if host is not None:
+            command = as_host(host, command)
+        self.proc = subprocess.Popen(command, cwd=project.path, env=project.env,
+                                     stdout=self._out, stderr=self._err)
 
     @property
     def log(self) -> str:
@@ -343,6 +351,17 @@ class Scenarios:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def other_hosts_possible() -> bool:
+    """Whether as_host() works here: a UTS namespace of its own needs root and unshare."""
+    return os.geteuid() == 0 and shutil.which("unshare") is not None
+
+
+def as_host(host: str, command: list[str]) -> list[str]:
+    """`command` in a UTS namespace of its own whose host name is `host`: to the daemon lock it is
+    another machine (same processes, same loopback; exec keeps the pid, so signals reach it)."""
+    return ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
 
 
 def local_today() -> date:

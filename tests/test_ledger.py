@@ -1,11 +1,11 @@
-"""The ledger on a real SQLite file: every transition and refusal, approvals, pauses, health and history."""
+"""The ledger on a real SQLite file and a real PostgreSQL database: every transition and refusal,
+approvals, pauses, health and history."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from sqlalchemy import create_engine, text
 
 from pipeline.config import Config, load_config
 from pipeline.ledger import (
@@ -100,13 +101,14 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "var" / "wst.sqlite"
+def db(store_url: str) -> str:
+    """The store's URL (SQLite file or PostgreSQL database), for tests that open it again."""
+    return store_url
 
 
 @pytest.fixture
-def ledger(db: Path):
-    store = open_store(f"sqlite:///{db}")
+def ledger(db: str):
+    store = open_store(db)
     yield Ledger(store)
     store.close()
 
@@ -118,10 +120,14 @@ def approved(ledger: Ledger, config: Config, it: Item) -> str:
     return ledger_key(it.id, it.channel, it.version)
 
 
-def raw_state(db: Path, key: str) -> str:
+def raw_state(db: str, key: str) -> str:
     """The state as another process would read it, through its own connection."""
-    with sqlite3.connect(db) as conn:
-        return conn.execute("select state from ledger where key = ?", (key,)).fetchone()[0]
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("select state from ledger where key = :k"), {"k": key}).scalar_one()
+    finally:
+        engine.dispose()
 
 
 # -- sync ----------------------------------------------------------------------------------------
@@ -300,7 +306,7 @@ def test_approvals_pending_soonest_first(ledger: Ledger, config: Config) -> None
 
 # -- publishing ----------------------------------------------------------------------------------
 
-def test_publishing_is_written_before_published(ledger: Ledger, config: Config, db: Path) -> None:
+def test_publishing_is_written_before_published(ledger: Ledger, config: Config, db: str) -> None:
     """Between begin and the platform's answer, another reader sees `publishing` and the attempt."""
     key = approved(ledger, config, it := item(1))
     row = ledger.publications.begin_publishing(key, NOW + timedelta(days=1))
@@ -331,12 +337,12 @@ except LedgerError:
 """
 
 
-def test_two_processes_can_not_both_begin_publishing(db: Path, config: Config) -> None:
+def test_two_processes_can_not_both_begin_publishing(db: str, config: Config) -> None:
     """Four real processes race to publish one approved item: exactly one may call the platform."""
-    ledger = Ledger(open_store(f"sqlite:///{db}"))
+    ledger = Ledger(open_store(db))
     key = approved(ledger, config, item(1))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", BEGIN_CHILD, f"sqlite:///{db}", key, NOW.isoformat()],
+    procs = [subprocess.Popen([sys.executable, "-c", BEGIN_CHILD, db, key, NOW.isoformat()],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
              for _ in range(4)]
     results = []
@@ -472,16 +478,16 @@ def test_failed_then_retried_counts_attempts(ledger: Ledger, config: Config) -> 
         ledger.publications.begin_publishing(key, NOW + timedelta(seconds=90))  # never a blind retry
 
 
-def test_recover_after_crash_turns_publishing_into_unconfirmed(db: Path, config: Config) -> None:
+def test_recover_after_crash_turns_publishing_into_unconfirmed(db: str, config: Config) -> None:
     """After a restart every row left `publishing` is unconfirmed; other rows are untouched."""
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(db)
     before = Ledger(store)
     mid_flight = approved(before, config, item(1))
     waiting = approved(before, config, item(2))
     before.publications.begin_publishing(mid_flight, NOW)
     store.close()  # the daemon dies here, before the platform answered
 
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(db)
     after = Ledger(store)
     assert after.publications.recover_after_crash(NOW + timedelta(minutes=5)) == [mid_flight]
     row = after.publications.entry(mid_flight)
@@ -690,13 +696,16 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="ledger-machine-"))
         self.config = write_config(self.folder)
-        self.store = open_store(f"sqlite:///{self.folder / 'wst.sqlite'}")
+        self.store = self.open()
         self.ledger = Ledger(self.store)
         self.now = NOW
         self.versions = {n: 1 for n in range(3)}
         self.published: dict[str, str | None] = {}
         self.attempts: dict[str, int] = {}
         self.ledger.publications.sync_planned([item(n + 1, "v1") for n in range(3)], self.now)
+
+    def open(self):
+        return open_store(f"sqlite:///{self.folder / 'wst.sqlite'}")
 
     def teardown(self) -> None:
         self.store.close()
@@ -788,3 +797,23 @@ class LedgerMachine(RuleBasedStateMachine):
 TestLedgerMachine = LedgerMachine.TestCase
 TestLedgerMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None,
                                       suppress_health_check=[HealthCheck.too_slow])
+
+
+class PostgresLedgerMachine(LedgerMachine):
+    """The same random sequences on PostgreSQL, a fresh database each."""
+
+    database = None  # the session's cluster's database(), set by the fixture below
+
+    def open(self):
+        return open_store(type(self).database())
+
+
+TestPostgresLedgerMachine = PostgresLedgerMachine.TestCase
+TestPostgresLedgerMachine.settings = settings(max_examples=10, stateful_step_count=25, deadline=None,
+                                              suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(autouse=True)
+def _postgres_for_the_machine(request: pytest.FixtureRequest) -> None:
+    if request.cls is TestPostgresLedgerMachine:
+        PostgresLedgerMachine.database = request.getfixturevalue("postgres").database

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from pipeline.cli.context import Context, now, parse_date
 from pipeline.cli.group import cli
@@ -26,8 +27,10 @@ BY = "Your person id from [people]."
 @cli.command()
 @click.option("--once", is_flag=True, help="Publish everything due now, then exit (for cron).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every job, not just warnings.")
+@click.option("--standby", is_flag=True,
+              help="If another daemon holds the store's lock, wait and take over when it is stale.")
 @click.pass_obj
-def run(ctx: Context, once: bool, verbose: bool) -> None:
+def run(ctx: Context, once: bool, verbose: bool, standby: bool) -> None:
     """The daemon: publish each item when it is due, exactly once, until stopped."""
     from pipeline.daemon import AlreadyRunning, run_daemon, run_once
 
@@ -43,9 +46,9 @@ def run(ctx: Context, once: bool, verbose: bool) -> None:
             for result in run_once(ctx.config_path, os.environ):
                 click.echo(f"{result.item_id}: {result}")
             return
-        click.echo(f"wst run: {mode} mode on {ctx.config.store_url}; Ctrl-C or SIGTERM stops it",
-                   err=True)
-        run_daemon(ctx.config_path, os.environ,
+        store = make_url(ctx.config.store_url).render_as_string(hide_password=True)
+        click.echo(f"wst run: {mode} mode on {store}; Ctrl-C or SIGTERM stops it", err=True)
+        run_daemon(ctx.config_path, os.environ, standby=standby,
                    on_ready=lambda d: click.echo("ready: jobs scheduled", err=True))
     except AlreadyRunning as exc:
         raise click.ClickException(str(exc)) from None

@@ -58,7 +58,7 @@ class Approvals:
                                   "it may identify someone (" + "; ".join(identifying) + "); "
                                   "accept that detail by name to approve it")
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             rows = conn.execute(select(t).where(t.c.item_id == item_id)).mappings().all()
             if not rows:
                 raise UnknownEntry(item_id)

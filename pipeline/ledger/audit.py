@@ -28,7 +28,7 @@ class AuditTrail:
     def add(self, now: datetime, kind: str, by: str, *, key: str | None = None,
             item_id: str | None = None, details: dict[str, Any] | None = None) -> None:
         """Record an event on its own (a comment, a test send, a sign-in)."""
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             record(conn, now, kind, by, key=key, item_id=item_id, details=details)
 
     def events(self, kind: str | None = None, *, item_id: str | None = None) -> list[Event]:

@@ -49,7 +49,7 @@ class ChannelHealth:
 
     def _upsert(self, channel: str, **values: Any) -> None:
         h = channel_health_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             found = conn.execute(select(h.c.channel).where(h.c.channel == channel)).first()
             if found is None:
                 conn.execute(h.insert().values(channel=channel, **{"flagged": False, **values}))

@@ -41,7 +41,7 @@ class Pauses:
         if not reason.strip():
             raise PauseError("a pause needs a reason, for the audit trail and the people who resume it")
         t = ledger_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             current = active_in(conn, now)
             if current is not None:
                 raise PauseError(f"already paused by {current.by} since {current.started_at.isoformat()} "
@@ -64,7 +64,7 @@ class Pauses:
     def resume(self, by: str, now: datetime) -> list[Entry]:
         """End the pause; returns the items it held, still held, for a person to release or cancel."""
         aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = conn.execute(select(pauses_table).where(pauses_table.c.ended_at.is_(None))
                                .order_by(pauses_table.c.id.desc())).mappings().first()
             if row is None:

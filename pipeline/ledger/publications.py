@@ -89,7 +89,7 @@ class Publications:
         superseded: list[str] = []
         held: list[str] = []
         skipped: list[str] = []
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             pause = active_in(conn, now)
             for item in items:
                 dry = bool(is_dry(item.channel))
@@ -169,7 +169,7 @@ class Publications:
         """Write `publishing` (and count the attempt) BEFORE the platform is called: one
         compare-and-set statement that only matches a row allowed to go."""
         aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = conn.execute(_BEGIN, {"k": key, "now": now}).mappings().first()
         if row is not None:
             return Entry.from_row(row)
@@ -194,7 +194,7 @@ class Publications:
             seconds = _late(self.entry(key).due, now)
         else:  # measured by the caller from the start of the call
             seconds = lateness.total_seconds() if isinstance(lateness, timedelta) else float(lateness)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = conn.execute(_PUBLISHED, {"k": key, "now": now, "remote_id": remote_id,
                                             "url": url, "lateness": seconds}).mappings().first()
         if row is not None:
@@ -213,7 +213,7 @@ class Publications:
     def _after_attempt(self, key: str, state: State, error: str, kind: ErrorKind,
                        now: datetime) -> Entry:
         aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = row_of(conn, key)
             check(row, state, allowed_from=(State.PUBLISHING,))
             return move(conn, row, state, now, last_error=error, error_kind=kind.value)
@@ -221,7 +221,7 @@ class Publications:
     def mark_held(self, key: str, note: str, now: datetime, *, reason: HoldReason) -> Entry:
         """Keep an item back for a person to decide; `note` says why in words."""
         aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = row_of(conn, key)
             check(row, State.HELD, allowed_from=(State.PLANNED, State.APPROVED, State.FAILED))
             pause = active_in(conn, now)
@@ -231,7 +231,7 @@ class Publications:
     def recover_after_crash(self, now: datetime) -> list[str]:
         """Turn every `publishing` row into `unconfirmed` (a crash hid the outcome); returns the keys."""
         aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             rows = conn.execute(select(_t).where(_t.c.state == State.PUBLISHING)).mappings().all()
             for row in rows:
                 move(conn, row, State.UNCONFIRMED, now, error_kind=ErrorKind.UNCONFIRMED.value,
@@ -248,7 +248,7 @@ class Publications:
         if (published_as is None) == (not not_published):
             raise LedgerError("resolve needs exactly one of: published_as (the post's id or link), "
                               "or not_published=True")
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             rows = conn.execute(select(_t).where(
                 _t.c.item_id == item_id, _t.c.channel == channel, _t.c.state.in_(RESOLVABLE))
                 .order_by(_t.c.dry_run, _t.c.updated_at.desc())).mappings().all()
@@ -279,7 +279,7 @@ class Publications:
     def release(self, key: str, by: str, now: datetime) -> Entry:
         """Let a held item go ahead: approved again if its exact version still has an approval."""
         aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = row_of(conn, key)
             state = ready_state(conn, row)
             check(row, state, allowed_from=(State.HELD,))
@@ -290,7 +290,7 @@ class Publications:
     def cancel(self, key: str, reason: str, by: str, now: datetime) -> Entry:
         """Decide an item will not go out at all."""
         aware("now", now)
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = row_of(conn, key)
             check(row, State.CANCELLED, allowed_from=WAITING)
             entry = move(conn, row, State.CANCELLED, now, last_error=reason)

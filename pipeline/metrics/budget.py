@@ -7,27 +7,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Float, PrimaryKeyConstraint, String, Table, func, select
+from sqlalchemy import func, select
 
 from pipeline.metrics.base import chunks
-from pipeline.store import Store, UTCDateTime, metadata
+from pipeline.store import Store
+from pipeline.store.schema import x_reads_table
 
 # Room for float rounding when a budget is an exact multiple of the cost (5.0 / 0.005).
 EPSILON = 1e-9
 # SQLite allows a limited number of bound values per statement; ask about ids in slices.
 IN_SLICE = 500
-
-x_reads_table = Table(
-    "x_reads", metadata,
-    Column("post_id", String(40), nullable=False),
-    Column("day", String(10), nullable=False),          # the UTC date, YYYY-MM-DD
-    Column("cost_usd", Float, nullable=False),
-    Column("channel", String(80), nullable=False, default=""),
-    Column("read_at", UTCDateTime, nullable=False),
-    # One row per post per UTC day: the database itself refuses a second read that day.
-    PrimaryKeyConstraint("post_id", "day", name="pk_x_reads"),
-)
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -48,14 +37,13 @@ class XReads:
 
     def __init__(self, store: Store):
         self.store = store
-        metadata.create_all(store.engine, tables=[x_reads_table])
 
     def spent_usd(self, year: int, month: int) -> float:
         """What reads in this calendar month (UTC) cost."""
         first = date(year, month, 1).isoformat()
         after = date(year + month // 12, month % 12 + 1, 1).isoformat()
         t = x_reads_table
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             total = conn.execute(select(func.coalesce(func.sum(t.c.cost_usd), 0.0))
                                  .where(t.c.day >= first, t.c.day < after)).scalar_one()
         return float(total)
@@ -70,7 +58,7 @@ class XReads:
         ids = list(post_ids)
         t = x_reads_table
         found: set[str] = set()
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             for part in chunks(ids, IN_SLICE):
                 found |= set(conn.execute(select(t.c.post_id).where(
                     t.c.day == day, t.c.post_id.in_(list(part)))).scalars())
@@ -86,7 +74,7 @@ class XReads:
         first = date(moment.year, moment.month, 1).isoformat()
         t = x_reads_table
         ids = list(dict.fromkeys(post_ids))
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             already: set[str] = set()
             for part in chunks(ids, IN_SLICE):
                 already |= set(conn.execute(select(t.c.post_id).where(
@@ -106,6 +94,6 @@ class XReads:
         """Take back claims for reads that X did not charge (the call failed, the post is gone)."""
         ids = list(post_ids)
         t = x_reads_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             for part in chunks(ids, IN_SLICE):
                 conn.execute(t.delete().where(t.c.day == utc_day(now), t.c.post_id.in_(list(part))))

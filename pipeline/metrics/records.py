@@ -10,44 +10,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, Text, select
+from sqlalchemy import select
 
 from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
-from pipeline.store import Store, UTCDateTime, metadata
+from pipeline.store import Store
+from pipeline.store.schema import concerns_table, engagement_table, shares_table
 
-engagement_table = Table(
-    "engagement_activity", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("date", String(10), nullable=False, index=True),   # local date, YYYY-MM-DD
-    Column("event", Text, nullable=False),
-    Column("people", Integer, nullable=False),
-    Column("groups", Integer, nullable=False, default=0),
-    Column("recorded_by", String(80), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-)
-
-shares_table = Table(
-    "partner_shares", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("partner", String(200), nullable=False),
-    Column("channel", String(120), nullable=False),            # an id from channel-audit.toml
-    Column("item_id", String(300), nullable=False, index=True),
-    Column("date", String(10), nullable=False, index=True),
-    Column("recorded_by", String(80), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-)
-
-concerns_table = Table(
-    "concerns", metadata,
-    Column("month", String(7), primary_key=True),              # YYYY-MM
-    Column("children", Integer, nullable=False),
-    Column("adults", Integer, nullable=False),
-    Column("source", Text, nullable=False, default=""),        # the file it came from
-    Column("recorded_by", String(80), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-)
-
-TABLES = [engagement_table, shares_table, concerns_table]
 CONCERNS_HEADER = ("month", "children", "adults")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -104,7 +72,6 @@ class Records:
 
     def __init__(self, store: Store):
         self.store = store
-        metadata.create_all(store.engine, tables=TABLES)
 
     def add_engagement(self, day: date, event: str, people: int, groups: int, by: str,
                        now: datetime) -> int:
@@ -113,7 +80,7 @@ class Records:
             raise ValueError("say what the event was (--event)")
         if people < 0 or groups < 0:
             raise ValueError("people and groups are counts: 0 or more")
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             result = conn.execute(engagement_table.insert().values(
                 date=day.isoformat(), event=event.strip(), people=people, groups=groups,
                 recorded_by=by, at=now))
@@ -122,7 +89,7 @@ class Records:
     def add_share(self, channel: PartnerChannel, item_id: str, day: date, by: str,
                   now: datetime) -> int:
         """Record that a partner shared an item on one of its channels; returns the id."""
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             result = conn.execute(shares_table.insert().values(
                 partner=channel.organisation, channel=channel.id, item_id=item_id,
                 date=day.isoformat(), recorded_by=by, at=now))
@@ -135,7 +102,7 @@ class Records:
         rows = read_concerns(csv_path)
         source = csv_path.name
         t = concerns_table
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             # One transaction: a month already held is replaced, and a failure leaves all as it was.
             conn.execute(t.delete().where(t.c.month.in_([r[0] for r in rows])))
             conn.execute(t.insert(), [dict(month=m, children=c, adults=a, source=source,
@@ -147,7 +114,7 @@ class Records:
         t = engagement_table
         query = (select(t).where(t.c.date >= start.isoformat(), t.c.date <= end.isoformat())
                  .order_by(t.c.date, t.c.id))
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
     def shares(self, start: date, end: date) -> list[dict[str, Any]]:
@@ -155,13 +122,13 @@ class Records:
         t = shares_table
         query = (select(t).where(t.c.date >= start.isoformat(), t.c.date <= end.isoformat())
                  .order_by(t.c.date, t.c.id))
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
     def concerns(self) -> list[dict[str, Any]]:
         """Every month of concerns held, oldest first."""
         t = concerns_table
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             return [dict(r) for r in conn.execute(select(t).order_by(t.c.month)).mappings().all()]
 
 

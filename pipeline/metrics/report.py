@@ -14,11 +14,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pipeline.metrics.records import TABLES as RECORD_TABLES
 from pipeline.metrics.records import Records
-from pipeline.metrics.snapshots import snapshots_table
 from pipeline.states import State
-from pipeline.store import Store, ledger_table, metadata
+from pipeline.store import Store
+from pipeline.store.schema import ledger_table, snapshots_table
 
 SCHEMA = 1
 BULLETIN_CAMPAIGN = "e-bulletin"
@@ -114,7 +113,6 @@ def _local_midnight(day: date, tz: tzinfo) -> datetime:
 
 def build_report(store: Store, inputs: ReportInputs) -> dict[str, Any]:
     """The report's data for a period (and optionally one campaign), JSON-ready."""
-    metadata.create_all(store.engine, tables=[snapshots_table, *RECORD_TABLES])
     tz = inputs.tz
     start_utc = _local_midnight(inputs.start, tz)
     end_utc = _local_midnight(inputs.end + timedelta(days=1), tz)
@@ -191,7 +189,7 @@ def _ledger_rows(store: Store, inputs: ReportInputs, start_utc: datetime,
              .order_by(t.c.due, t.c.item_id))
     if inputs.campaign:
         query = query.where(t.c.campaign == inputs.campaign)
-    with store.engine.begin() as conn:
+    with store.reading() as conn:
         found = [dict(r) for r in conn.execute(query).mappings().all()]
     live = [r for r in found if not r["dry_run"]]
     return live, len(found) - len(live)
@@ -234,7 +232,7 @@ def _latest_metrics(store: Store, start_utc: datetime,
                    ranked.c.collected_at).where(ranked.c.rn == 1)
     out: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     when: dict[tuple[str, str, str], str] = {}
-    with store.engine.begin() as conn:
+    with store.reading() as conn:
         for item, channel, measure, value, collected in conn.execute(query):
             # Two fields may map to one measure (a platform renamed it): the newer one counts.
             key = (item, channel, measure)

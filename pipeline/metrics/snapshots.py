@@ -7,27 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text, select
+from sqlalchemy import func, select
 
-from pipeline.store import Store, UTCDateTime, metadata
-
-snapshots_table = Table(
-    "snapshots", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", String(300), nullable=False),
-    Column("channel", String(80), nullable=False),
-    Column("platform", String(20), nullable=False),      # channel kind: x, facebook, ...
-    Column("remote_id", Text, nullable=False),
-    Column("field", String(120), nullable=False),        # the platform's own metric name
-    Column("measure", String(40)),                       # our normalised name, if it maps to one
-    Column("value", Float),                              # NULL when missing
-    Column("missing", Boolean, nullable=False, default=False),
-    Column("reason", Text),                              # why missing (retired, refused, ...)
-    Column("api_version", String(40), nullable=False, default=""),
-    Column("collected_at", UTCDateTime, nullable=False),
-    Index("ix_snapshots_item", "item_id", "channel", "collected_at"),
-    Index("ix_snapshots_time", "collected_at"),
-)
+from pipeline.store import Store
+from pipeline.store.schema import snapshots_table
 
 
 @dataclass(frozen=True)
@@ -52,7 +35,6 @@ class Snapshots:
 
     def __init__(self, store: Store):
         self.store = store
-        metadata.create_all(store.engine, tables=[snapshots_table])
 
     def add(self, snapshots: Iterable[Snapshot]) -> int:
         """Store snapshots in one transaction; returns how many."""
@@ -61,7 +43,7 @@ class Snapshots:
                      missing=s.missing, reason=s.reason or None, api_version=s.api_version,
                      collected_at=s.collected_at) for s in snapshots]
         if rows:
-            with self.store.engine.begin() as conn:
+            with self.store.writing() as conn:
                 conn.execute(snapshots_table.insert(), rows)
         return len(rows)
 
@@ -73,7 +55,7 @@ class Snapshots:
             query = query.where(t.c.collected_at >= since)
         if until is not None:
             query = query.where(t.c.collected_at < until)
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(query).mappings().all()
         return [Snapshot(r["item_id"], r["channel"], r["platform"], r["remote_id"], r["field"],
                          r["measure"], r["value"], r["collected_at"], r["api_version"],
@@ -81,10 +63,8 @@ class Snapshots:
 
     def last_collected(self) -> dict[tuple[str, str], datetime]:
         """(item id, channel) → when it was last collected."""
-        from sqlalchemy import func
-
         t = snapshots_table
-        with self.store.engine.begin() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(t.c.item_id, t.c.channel, func.max(t.c.collected_at))
                                 .group_by(t.c.item_id, t.c.channel)).all()
         return {(r[0], r[1]): r[2] for r in rows}

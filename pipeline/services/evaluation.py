@@ -60,7 +60,8 @@ def record_share(store: Store, catalog: Catalog, by: str, now: datetime, partner
                             catalog.config.settings.partnership.name)
     except ShareError as exc:
         raise Invalid(str(exc), field=exc.option) from None
-    if not Publications(store).entries(item_id=item_id) and catalog.item(item_id) is None:
+    planned = not catalog.project.errors and catalog.item(item_id) is not None
+    if not planned and not Publications(store).entries(item_id=item_id):
         hint = did_you_mean(item_id, LedgerReads(store).item_ids())
         raise NotFound(f"no item '{item_id}' in the ledger or the plan", hint + "; ids look like "
                        "campaign/post/YYYY-MM-DD/channel or bulletin/YYYY-MM/channel (see "
