@@ -21,6 +21,7 @@ from pipeline.jobs import PUBLISHERS
 from pipeline.plan import Item
 from pipeline.publisher import PREPARE_AHEAD, Publisher, PublishResult
 from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile, schedule_retry
+from pipeline.services.notices import tell_approvers
 from pipeline.states import State
 from pipeline.store import LockHolder, Store, StoreFileChanged
 from pipeline.workspace import Workspace, utc_now
@@ -123,6 +124,8 @@ def run_once(config_path: Path, environ: Mapping[str, str],
             housekeeping.recheck_flagged(publisher, now)
             done = housekeeping.catch_up(publisher, now, items)
             housekeeping.alert_unapproved(ws, now)
+            housekeeping.settle_undecided(ws, now)
+            tell_approvers(ws, now)
             return done
         finally:
             ws.store.release_daemon_lock(owner)
@@ -180,6 +183,7 @@ class Daemon:
         result = reconcile(self.scheduler, items, ws.config_path, now, ws.catalog.run_at)
         log.info("scheduled: %s", result)
         housekeeping.recheck_flagged(self.publisher, now)
+        tell_approvers(ws, now)
         log.info("prepared %d item(s) due within %s", self.publisher.prepare(now), PREPARE_AHEAD)
         self.scheduler.add_job(
             COLLECT_FUNC, "interval", minutes=ws.config.settings.metrics.every_minutes,
@@ -223,6 +227,8 @@ class Daemon:
             if now - last_unapproved >= UNAPPROVED_EVERY:
                 last_unapproved = now
                 housekeeping.alert_unapproved(ws, now)
+                housekeeping.settle_undecided(ws, now)
+                tell_approvers(ws, now)
 
     def _replan(self, now: datetime) -> None:
         """After an edit: record the new plan and move the jobs to match it."""
@@ -236,6 +242,7 @@ class Daemon:
         for entry in ws.ledger.publications.entries(states=[State.PLANNED, State.APPROVED]):
             if entry.key in due:
                 self._retry(due[entry.key], now)
+        tell_approvers(ws, now)  # a new item, or a new version whose approval the edit voided
 
     def shutdown(self) -> None:
         """Stop cleanly: let running publications finish, then give the lock up."""

@@ -110,6 +110,13 @@ class Approvals:
             out.append(Entry.from_row(row))
         return out
 
+    def standing(self) -> dict[tuple[str, str], Approval]:
+        """Every approval that still counts, by (item id, version) (the first, if several)."""
+        with self.store.reading() as conn:
+            rows = conn.execute(select(approvals_table).where(approvals_table.c.voided_at.is_(None))
+                                .order_by(approvals_table.c.id.desc())).mappings().all()
+        return {(r["item_id"], r["version"]): Approval.from_row(r) for r in rows}
+
     def of(self, item_id: str) -> list[Approval]:
         """Every approval recorded for an item, oldest first, voided ones included."""
         with self.store.reading() as conn:

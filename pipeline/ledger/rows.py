@@ -93,6 +93,7 @@ class Entry:
     lateness_seconds: float | None
     dry_run: bool
     held_pause_id: int | None
+    released_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

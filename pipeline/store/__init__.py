@@ -19,6 +19,7 @@ from pipeline.store.schema import (
     events_table,
     ledger_table,
     metadata,
+    notices_table,
     pauses_table,
 )
 from pipeline.store.store import Store, open_store
@@ -39,6 +40,7 @@ __all__ = [
     "events_table",
     "ledger_table",
     "metadata",
+    "notices_table",
     "open_store",
     "pauses_table",
     "pid_alive",

@@ -21,6 +21,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -80,6 +82,7 @@ ledger_table = Table(
     # Typed beside the readable `last_error` (revision 0002): a pipeline.states value each.
     Column("error_kind", String(20)),    # ErrorKind, on failed rows
     Column("hold_reason", String(20)),   # HoldReason, on held rows
+    Column("released_at", UTCDateTime),   # a person let it go after a hold: lateness runs from then
 )
 
 approvals_table = Table(
@@ -149,6 +152,20 @@ reactive_table = Table(
     Column("due", UTCDateTime, nullable=False),
     Column("created_by", String(80), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # confirmed by an Accountable person to answer the event a pause is for: goes out in it
+    Column("answers_pause", Boolean, nullable=False, default=False, server_default=false()),
+)
+
+# Which approver was told about which item version, and how (queued, reminder): once each.
+notices_table = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person", String(80), nullable=False),
+    Column("item_id", String(300), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("person", "item_id", "version", "kind", name="uq_notices_once"),
 )
 
 # Which Message-IDs an SMTP send already handed over, so a resumed send skips those recipients.
