@@ -7,7 +7,7 @@ import hashlib
 import html
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path, PurePosixPath
@@ -69,13 +69,20 @@ class PreviewItem:
     platform: str                   # the channel's kind (x, facebook, …, mailchimp, smtp, manual)
     due: datetime                   # aware
     title: str
-    status: str                     # planned | held | provisional | …
-    note: str
+    status: str                     # the one status (pipeline.status.Status): held, scheduled, …
+    note: str                       # the status's reason in words
     post: RenderedPost | None
     bulletin: RenderedBulletin | None
     findings: tuple[Finding, ...]
     channel_title: str = ""         # the channel's readable name from config, if known
     handle: str = ""                # the account's public handle, if known
+    status_label: str = ""          # the status with its reason ('held: pause'); default status
+    provisional: str = ""           # why the date is not confirmed yet ('' when it is)
+
+    @property
+    def label(self) -> str:
+        """The status in words, with its reason."""
+        return self.status_label or self.status
 
 
 @dataclass(frozen=True)
@@ -342,8 +349,10 @@ class _View:
 
 def build_preview(items: list[PreviewItem], out: Path, *, brand: Brand, start: date, end: date,
                   generated_at: datetime, images_dir: Path | None,
-                  on_item: Callable[[], None] | None = None, tz: tzinfo = LONDON) -> PreviewSummary:
-    """Write the static preview site for `items` into `out` and return its counts and index path."""
+                  on_item: Callable[[], None] | None = None, tz: tzinfo = LONDON,
+                  status_order: Sequence[str] = ()) -> PreviewSummary:
+    """Write the static preview site for `items` into `out` and return its counts and index path
+    (the summary counts statuses in `status_order`)."""
     ids = [i.id for i in items]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -392,11 +401,20 @@ def build_preview(items: list[PreviewItem], out: Path, *, brand: Brand, start: d
         acceptance=acceptance,
         with_errors=[v for v in views if v.errors],
         with_warnings=[v for v in views if v.warnings and not v.errors],
-        held=sum(1 for v in views if v.item.status == "held"),
-        provisional=sum(1 for v in views if v.item.status == "provisional"),
+        statuses=_status_counts(views, status_order),
+        provisional=sum(1 for v in views if v.item.provisional),
     ), encoding="utf-8")
     return PreviewSummary(items=len(views), errors=errors, warnings=warnings, index=index,
                           needs_acceptance=acceptance)
+
+
+def _status_counts(views: list[_View], order: Sequence[str]) -> list[tuple[str, int]]:
+    """How many items have each status, in `order` (then in the order they are first met)."""
+    counts: dict[str, int] = {}
+    for v in views:
+        counts[v.item.status] = counts.get(v.item.status, 0) + 1
+    rank = {status: n for n, status in enumerate(order)}
+    return sorted(counts.items(), key=lambda kv: rank.get(kv[0], len(rank)))
 
 
 def _clear(out: Path) -> None:

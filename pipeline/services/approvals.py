@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pipeline.errors import Invalid, NotFound
-from pipeline.housekeeping import sync
-from pipeline.ledger import ApprovalRefused, Entry, LedgerError
-from pipeline.plan import BULLETIN_CAMPAIGN, Item
+from pipeline.ledger import ApprovalRefused, LedgerError
+from pipeline.plan import BULLETIN_CAMPAIGN, DRAFT, Item
 from pipeline.policy import accountable_for, approval_refusal
 from pipeline.problems import did_you_mean
+from pipeline.services import statuses
 from pipeline.services.actor import Actor, known_person
+from pipeline.services.bulletins import TestSent, test_sends
+from pipeline.services.statuses import Line
+from pipeline.status import Status
 from pipeline.workspace import Workspace
 
 
@@ -72,9 +75,17 @@ class Rejection:
 class Waiting:
     """One item version waiting for approval, with who may approve it."""
 
-    entry: Entry
+    line: Line
     may_approve: tuple[str, ...]
     rejected: Rejection | None = None
+    tests: tuple[TestSent, ...] = ()   # test sends of this exact version (bulletins)
+
+
+def waiting(line: Line) -> bool:
+    """Whether an item waits for an approval: its current version has none, and its time is
+    still to come or it is held for a decision (a draft is not ready to approve yet)."""
+    return (line.item is not None and line.status.approval is None
+            and line.status.status in (Status.NEEDS_APPROVAL, Status.HELD))
 
 
 def _check_campaign(ws: Workspace, campaign: str | None) -> None:
@@ -94,9 +105,10 @@ def _chosen(ws: Workspace, now: datetime,
         raise Invalid(f"--to {selection.end} is before --from {selection.start}", field="--to")
     _check_campaign(ws, selection.campaign)
     catalog = ws.catalog
-    current = sync(ws, now)
+    lines = statuses.current(ws, now)
+    current = [line.item for line in lines if line.item is not None]
     tz = catalog.config.tz
-    waiting = {(e.item_id, e.version) for e in ws.ledger.approvals.pending(now)}
+    wanted = {line.item_id for line in lines if waiting(line)}
 
     def fits(item: Item) -> bool:
         day = item.due.astimezone(tz).date()
@@ -115,7 +127,7 @@ def _chosen(ws: Workspace, now: datetime,
             unknown.append(NotApproved(wanted, f"no such item in the plan{hint}"))
         out += [i for i in matches if fits(i)]
     if not selection.ids:
-        out = [i for i in current if fits(i) and (i.id, i.version) in waiting]
+        out = [i for i in current if fits(i) and i.id in wanted]
         if not out:
             what = f"of '{selection.campaign}' " if selection.campaign else ""
             raise NotFound(f"nothing {what}is waiting for approval in that range"
@@ -133,6 +145,10 @@ def approve(ws: Workspace, actor: Actor, now: datetime, selection: Selection, *,
     report = ApprovalReport(refused=unknown)
     catalog = ws.catalog
     for item in items:
+        if item.status == DRAFT:
+            report.refused.append(NotApproved(item.id, f"it is a draft ({item.note}); finish it "
+                                                       f"and run `wst check` first"))
+            continue
         rendered = catalog.renderer.render(item)
         try:
             ws.ledger.publications.sync_planned([item], now, dry_run=catalog.dry_run_for)
@@ -179,19 +195,27 @@ def queue(ws: Workspace, now: datetime, *, person: str | None = None, campaign: 
     if person is not None:
         known_person(settings, person, "--mine")
     _check_campaign(ws, campaign)
-    sync(ws, now)
+    if start and end and end < start:
+        raise Invalid(f"--to {end} is before --from {start}", field="--to")
     tz = ws.config.tz
     rejections: dict[tuple[str, str], Rejection] = {}
     for event in ws.ledger.audit.events("reject"):
         rejections[(event.item_id or "", event.details.get("version", ""))] = Rejection(
             event.by, event.at, event.details.get("reason", ""))
+    tests: dict[tuple[str, str], list[TestSent]] = {}
+    for sent in test_sends(ws):
+        tests.setdefault((sent.item_id, sent.version), []).append(sent)
     out = []
-    for e in ws.ledger.approvals.pending(now):
-        day = e.due.astimezone(tz).date()
-        if (campaign and e.campaign != campaign) or (start and day < start) or (end and day > end):
+    for line in statuses.current(ws, now):
+        if not waiting(line):
             continue
-        who = tuple(accountable_for(settings, e.responsibility))
+        day = line.due.astimezone(tz).date()
+        if (campaign and line.campaign != campaign) or (start and day < start) or (end and day > end):
+            continue
+        assert line.item is not None
+        who = tuple(accountable_for(settings, line.item.responsibility))
         if person is not None and person not in who:
             continue
-        out.append(Waiting(e, who, rejections.get((e.item_id, e.version))))
+        out.append(Waiting(line, who, rejections.get((line.item_id, line.version)),
+                           tuple(tests.get((line.item_id, line.version), ()))))
     return out
