@@ -307,7 +307,7 @@ def test_approvals_pending_soonest_first(ledger: Ledger, config: Config) -> None
 
 def test_publishing_is_written_before_published(ledger: Ledger, config: Config, db: str) -> None:
     """Between begin and the platform's answer, another reader sees `publishing` and the attempt."""
-    key = approved(ledger, config, it := item(1))
+    key = approved(ledger, config, item(1))
     row = ledger.publications.begin_publishing(key, NOW + timedelta(days=1))
     assert (row.state, row.attempts) == (PUBLISHING, 1)
     assert raw_state(db, key) == PUBLISHING  # committed, so a crash now leaves it recorded
