@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse as parse_limit
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -113,6 +114,37 @@ class ApprovalSettings(Strict):
 
     notify: bool = Field(True, description="Email each person one digest when items enter their approvals queue (through [alerts] smtp_url, to the person's email).")
     remind_days: int = Field(2, ge=0, le=60, description="Remind the people who may approve an item this many days before it falls due unapproved (0: no reminders).")
+
+
+class WebSettings(Strict):
+    """The web workspace (`wst serve`)."""
+
+    host: str = Field("127.0.0.1", description="Address `wst serve` listens on: loopback by default; in production put it behind a TLS reverse proxy (docs/deployment.md).")
+    port: int = Field(8080, ge=1, le=65535, description="Port `wst serve` listens on.")
+    base_url: str = Field("", description="The address people open, for links in emails (e.g. https://comms.wolverhamptonsafeguarding.org.uk); default http://HOST:PORT. Sign-in cookies are marked Secure when it is https.")
+    secret_key_env: str = Field("WST_WEB_SECRET_KEY", pattern=r"^[A-Z][A-Z0-9_]*$", description="Environment variable holding the key that signs session cookies (32 random bytes or more). Unset in a dry run: a new key each start (everyone signs in again). Unset in live mode: `wst serve` refuses to start.")
+    idle_minutes: int = Field(30, ge=1, le=1440, description="A session unused this long ends; the person signs in again.")
+    invite_hours: int = Field(72, ge=1, le=720, description="How long a `wst user invite` link works (once).")
+    sign_in_limit_account: str = Field("5 per 15 minutes", description="Refused sign-ins one account may have before it must wait (a rate limit; only refusals count).")
+    sign_in_limit_address: str = Field("20 per 15 minutes", description="Refused sign-ins one address may make.")
+    proxies: int = Field(0, ge=0, le=5, description="How many reverse proxies are in front of `wst serve`: their X-Forwarded-For, -Proto and -Host are trusted (0: none).")
+    audit_roles: list[str] = Field(default_factory=lambda: ["business-unit", "executive", "cande-cochairs"], description="Roles whose holders may read and export the audit trail (it names people and their addresses).")
+
+    @field_validator("sign_in_limit_account", "sign_in_limit_address")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse_limit(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a rate limit; write e.g. \"5 per 15 minutes\"") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"'{value}' is not a web address; write e.g. https://comms.example.org")
+        return value.rstrip("/")
 
 
 class Alerts(Strict):
@@ -229,6 +261,7 @@ class Settings(Strict):
     alerts: Alerts = Field(default_factory=Alerts, description="Alert delivery.")
     freeze: FreezeSettings = Field(default_factory=FreezeSettings, description="Comms freezes.")
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings, description="Approver notices.")
+    web: WebSettings = Field(default_factory=WebSettings, description="The web workspace.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Engagement collection and evaluation.")
     channels: dict[Id, Channel] = Field(default_factory=dict, description="Publishing channels by name.")
     roles: dict[Id, str] = Field(default_factory=dict, description="RASCI roles: id = title.")

@@ -10,7 +10,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, rec
 from pipeline.services.notices import tell_approvers
 from pipeline.states import State
 from pipeline.store import LockHolder, Store, StoreFileChanged
-from pipeline.workspace import Workspace, utc_now
+from pipeline.workspace import Fingerprint, Workspace, utc_now
 
 log = logging.getLogger("wst.daemon")
 COLLECT_FUNC = "pipeline.metrics.collect:collect_job"
@@ -46,31 +45,6 @@ class AlreadyRunning(Exception):
         where = f"pid {holder.pid} on {holder.host}" if holder else "another process"
         super().__init__(f"another `wst run` ({where}) is already publishing from this store; "
                          f"stop it first, or point this one at another store with [store] url")
-
-
-@dataclass
-class Fingerprint:
-    """The modification state of everything the plan is made from."""
-
-    value: tuple
-
-    @classmethod
-    def of(cls, ws: Workspace) -> Fingerprint:
-        """Every input file's time and size, and the reactive posts saved in the store."""
-        config = ws.config
-        paths = [Path(ws.config_path)]
-        for folder in (config.schedules_dir, config.content_dir):
-            if folder.is_dir():
-                paths += sorted(p for p in folder.rglob("*") if p.is_file())
-        stats = []
-        for p in paths:
-            try:
-                st = p.stat()
-            except FileNotFoundError:
-                continue
-            stats.append((str(p), st.st_mtime_ns, st.st_size))
-        # a reactive post scheduled with `wst post --at` changes the plan too
-        return cls((*stats, ws.reactive.signature()))
 
 
 def owner_name() -> str:

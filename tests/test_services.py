@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from conftest import Clock, ProjectDir
 
-from pipeline.errors import Invalid, NotFound
-from pipeline.ledger import ApprovalRefused
+from pipeline.errors import Invalid, NotAllowed, NotFound
 from pipeline.publisher import Publisher
 from pipeline.services import approvals, freeze, posting, status
 from pipeline.services.actor import Actor
@@ -89,7 +88,7 @@ def test_a_rejection_needs_a_reason_and_an_accountable_person_and_shows_in_the_q
         ws: Workspace) -> None:
     with pytest.raises(Invalid, match="needs a reason"):
         approvals.reject(ws, APPROVER, NOW, [ITEM], "  ")
-    with pytest.raises(ApprovalRefused, match="does not hold an accountable role"):
+    with pytest.raises(NotAllowed, match="does not hold an accountable role"):
         approvals.reject(ws, WRITER, NOW, [ITEM], "too long")
     approvals.reject(ws, APPROVER, NOW, [ITEM], "Say which apps, please")
     waiting = {w.line.item_id: w for w in approvals.queue(ws, NOW)}

@@ -18,6 +18,7 @@ from pipeline.ledger.publications import RESOLVABLE, WAITING, Publications
 from pipeline.ledger.reads import LedgerReads
 from pipeline.ledger.rows import (
     SYSTEM,
+    Actor,
     Approval,
     ApprovalRefused,
     Entry,
@@ -30,6 +31,7 @@ from pipeline.ledger.rows import (
     PublishView,
     SyncResult,
     UnknownEntry,
+    actor_of,
     ledger_key,
 )
 from pipeline.store import Store
@@ -38,6 +40,7 @@ __all__ = [
     "RESOLVABLE",
     "SYSTEM",
     "WAITING",
+    "Actor",
     "Approval",
     "ApprovalRefused",
     "Approvals",
@@ -58,6 +61,7 @@ __all__ = [
     "PublishView",
     "SyncResult",
     "UnknownEntry",
+    "actor_of",
     "ledger_key",
 ]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, or_, select
 
 from pipeline.ledger import audit
-from pipeline.ledger.rows import Entry, Pause, PauseError, aware
+from pipeline.ledger.rows import Actor, Entry, Pause, PauseError, actor_of, aware
 from pipeline.states import State
 from pipeline.store import Store, ledger_table, pauses_table
 
@@ -29,7 +29,7 @@ class Pauses:
     def __init__(self, store: Store):
         self.store = store
 
-    def pause(self, reason: str, by: str, now: datetime, until: datetime | None = None,
+    def pause(self, reason: str, by: str | Actor, now: datetime, until: datetime | None = None,
               keep_help: bool = False) -> Pause:
         """Freeze comms from now (until `until`, if given): what falls due while it lasts is
         held at its time (help posts too, unless `keep_help`); what falls due after it is not
@@ -47,14 +47,15 @@ class Pauses:
                 raise PauseError(f"already paused by {current.by} since {current.started_at.isoformat()} "
                                  f"({current.reason}); resume first")
             pause_id = conn.execute(pauses_table.insert().values(
-                reason=reason, by=by, started_at=now, until=until, keep_help=keep_help)
+                reason=reason, by=actor_of(by).person, started_at=now, until=until,
+                keep_help=keep_help)
             ).inserted_primary_key[0]
             audit.record(conn, now, "pause", by, details={
                 "pause_id": int(pause_id), "reason": reason, "keep_help": keep_help,
                 "until": until.isoformat() if until else None})
-        return Pause(int(pause_id), reason, by, now, until, keep_help)
+        return Pause(int(pause_id), reason, actor_of(by).person, now, until, keep_help)
 
-    def resume(self, by: str, now: datetime) -> list[Entry]:
+    def resume(self, by: str | Actor, now: datetime) -> list[Entry]:
         """End the pause; returns the items it held, still held, for a person to release or cancel."""
         aware("now", now)
         with self.store.writing() as conn:
@@ -63,7 +64,7 @@ class Pauses:
             if row is None:
                 raise PauseError("not paused")
             conn.execute(pauses_table.update().where(pauses_table.c.id == row["id"])
-                         .values(ended_at=now, ended_by=by))
+                         .values(ended_at=now, ended_by=actor_of(by).person))
             held = conn.execute(select(ledger_table).where(
                 ledger_table.c.held_pause_id == row["id"], ledger_table.c.state == State.HELD)
                 .order_by(ledger_table.c.due)).mappings().all()

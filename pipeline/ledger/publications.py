@@ -14,6 +14,7 @@ from pipeline.ledger.approvals import ready_state, standing, void
 from pipeline.ledger.pauses import ACTIVE, active_in
 from pipeline.ledger.rows import (
     SYSTEM,
+    Actor,
     Entry,
     Health,
     IllegalTransition,
@@ -22,6 +23,7 @@ from pipeline.ledger.rows import (
     PublishView,
     SyncResult,
     UnknownEntry,
+    actor_of,
     aware,
     labels,
     ledger_key,
@@ -239,7 +241,7 @@ class Publications:
     # -- decisions by a person ----------------------------------------------------------------
 
     def resolve(self, item_id: str, channel: str, published_as: str | None, not_published: bool,
-                by: str, now: datetime, *, url: str | None = None) -> Entry:
+                by: str | Actor, now: datetime, *, url: str | None = None) -> Entry:
         """A person settles an item: it went out as `published_as` (id or link), or it did not."""
         aware("now", now)
         if (published_as is None) == (not not_published):
@@ -267,13 +269,14 @@ class Publications:
                 state = ready_state(conn, row)
                 check(row, state, allowed_from=RESOLVABLE)
                 entry = move(conn, row, state, now, held_pause_id=None, hold_reason=None,
-                             error_kind=None, last_error=f"confirmed not published by {by}")
+                             error_kind=None,
+                             last_error=f"confirmed not published by {actor_of(by).person}")
             audit.record(conn, now, "resolve", by, key=row["key"], item_id=item_id,
                          details={"channel": channel, "published_as": published_as,
                                   "not_published": not_published, "was": row["state"]})
             return entry
 
-    def release(self, key: str, by: str, now: datetime) -> Entry:
+    def release(self, key: str, by: str | Actor, now: datetime) -> Entry:
         """Let a held item go ahead: approved again if its exact version still has an approval."""
         aware("now", now)
         with self.store.writing() as conn:
@@ -286,7 +289,7 @@ class Publications:
                          details={"was": row["hold_reason"]})
             return entry
 
-    def cancel(self, key: str, reason: str, by: str, now: datetime) -> Entry:
+    def cancel(self, key: str, reason: str, by: str | Actor, now: datetime) -> Entry:
         """Decide an item will not go out at all."""
         aware("now", now)
         with self.store.writing() as conn:

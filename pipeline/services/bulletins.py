@@ -89,7 +89,7 @@ def test_send(ws: Workspace, actor: Actor, now: datetime, month: str, *,
         except ChannelError as exc:
             raise TestSendFailed(item.id, exc) from None
         dry = ws.catalog.dry_run_for(item.channel)
-        ws.ledger.audit.add(now, TEST_SEND, actor.person, key=key, item_id=item.id, details={
+        ws.ledger.audit.add(now, TEST_SEND, actor, key=key, item_id=item.id, details={
             "version": item.version, "channel": item.channel, "to": list(recipients),
             "dry_run": dry, "where": where, "platform": c.kind})
         done.append(TestSent(item.id, item.channel, item.version, recipients, actor.person, now,

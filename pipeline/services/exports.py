@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.ics import build_ics
 from pipeline.render import brand_of
-from pipeline.services.statuses import in_range
+from pipeline.services.statuses import Line, in_range
 from pipeline.status import Status
 from pipeline.workspace import Workspace
 from renderers.preview import PreviewItem, PreviewSummary, build_preview
@@ -20,6 +20,19 @@ def calendar(ws: Workspace, now: datetime, first: date, last: date) -> tuple[byt
     listing = in_range(ws, now, first, last)
     lines = [line for line in listing.lines if line.item is not None]
     return build_ics(ws.catalog.project, lines, first, last, now), len(lines)
+
+
+def preview_item(ws: Workspace, line: Line) -> PreviewItem:
+    """One planned item rendered and checked, with its status, as the preview shows it."""
+    assert line.item is not None
+    r = ws.catalog.renderer.render(line.item)
+    c = ws.config.settings.channels[line.channel]
+    return PreviewItem(
+        id=line.item_id, kind=line.kind, campaign=line.campaign, channel=line.channel,
+        platform=c.kind, due=line.due, title=line.title, status=line.status.status.value,
+        status_label=line.status.label, note=line.status.note, provisional=line.provisional,
+        post=r.post, bulletin=r.bulletin, findings=r.findings, channel_title=c.title,
+        handle=c.handle)
 
 
 def preview(ws: Workspace, now: datetime, first: date, last: date, out: Path, *,
@@ -33,19 +46,9 @@ def preview(ws: Workspace, now: datetime, first: date, last: date, out: Path, *,
     if on_planned:
         on_planned(len(lines))
     config = ws.config
-    renderer = ws.catalog.renderer
-    channels = config.settings.channels
     items = []
     for line in lines:
-        assert line.item is not None
-        r = renderer.render(line.item)
-        c = channels[line.channel]
-        items.append(PreviewItem(
-            id=line.item_id, kind=line.kind, campaign=line.campaign, channel=line.channel,
-            platform=c.kind, due=line.due, title=line.title, status=line.status.status.value,
-            status_label=line.status.label, note=line.status.note, provisional=line.provisional,
-            post=r.post, bulletin=r.bulletin, findings=r.findings, channel_title=c.title,
-            handle=c.handle))
+        items.append(preview_item(ws, line))
         if on_rendered:
             on_rendered()
     return build_preview(items, out, brand=brand_of(config), start=first, end=last,

@@ -41,6 +41,11 @@ class Released:
     published: PublishResult | None
 
 
+def in_force(ws: Workspace, now: datetime) -> Pause | None:
+    """The pause in force at `now`, if any (for the banner every page shows)."""
+    return ws.ledger.pauses.active(now)
+
+
 def channel_of(item_id: str) -> str:
     """The channel an item id names (its last part), or Invalid if it is not an item id."""
     if id_span(item_id) is None:
@@ -81,7 +86,7 @@ def pause(ws: Workspace, actor: Actor, now: datetime, reason: str, *, until: dat
     due while it lasts is held at its time; what falls due after it goes out as planned."""
     _may_freeze(ws, actor)
     sync(ws, now)
-    found = ws.ledger.pauses.pause(reason, actor.person, now, until=until, keep_help=keep_help)
+    found = ws.ledger.pauses.pause(reason, actor, now, until=until, keep_help=keep_help)
     day = now + timedelta(days=1)
     dry = ws.catalog.dry_run_for
     soon = [e for e in ws.ledger.publications.entries(states=WAITING)
@@ -93,7 +98,7 @@ def resume(ws: Workspace, actor: Actor, now: datetime) -> HeldByPause:
     """End the pause now. Everything due from now on goes out as planned; what fell due while it
     lasted is still held, for one decision (see decide())."""
     _may_freeze(ws, actor)
-    ws.ledger.pauses.resume(actor.person, now)
+    ws.ledger.pauses.resume(actor, now)
     found = held_by_pause(ws, now)
     assert found is not None
     return found
@@ -143,11 +148,11 @@ def decide(ws: Workspace, actor: Actor, now: datetime, *, release_them: bool, re
     publisher = Publisher(ws)
     for e in chosen:
         if release_them:
-            entry = ws.ledger.publications.release(e.key, actor.person, now)
+            entry = ws.ledger.publications.release(e.key, actor, now)
             published = publisher.publish(e.item_id) if entry.due <= now else None
             out.append(Released(entry, published))
         else:
-            out.append(ws.ledger.publications.cancel(e.key, reason, actor.person, now))
+            out.append(ws.ledger.publications.cancel(e.key, reason, actor, now))
     return out
 
 
@@ -162,7 +167,7 @@ def release(ws: Workspace, actor: Actor, now: datetime, item_id: str) -> Release
         _may_freeze(ws, actor, "release during a pause")
     else:
         _may_decide(ws, actor, entry, "release")
-    entry = ws.ledger.publications.release(entry.key, actor.person, now)
+    entry = ws.ledger.publications.release(entry.key, actor, now)
     published = Publisher(ws).publish(item_id) if entry.due <= now else None
     return Released(entry, published)
 
@@ -174,7 +179,7 @@ def cancel(ws: Workspace, actor: Actor, now: datetime, item_id: str, reason: str
         raise Invalid("say why it will not go out", field="--reason")
     rows = _rows(ws, item_id, WAITING, "has nothing waiting to cancel")
     _may_decide(ws, actor, rows[0], "cancel")
-    return [ws.ledger.publications.cancel(e.key, reason, actor.person, now) for e in rows]
+    return [ws.ledger.publications.cancel(e.key, reason, actor, now) for e in rows]
 
 
 def resolve(ws: Workspace, actor: Actor, now: datetime, item_id: str, *,
@@ -184,4 +189,4 @@ def resolve(ws: Workspace, actor: Actor, now: datetime, item_id: str, *,
     if (published_as is None) == (not not_published):
         raise Invalid("give exactly one of --published-as ID or --not-published")
     return ws.ledger.publications.resolve(item_id, channel_of(item_id), published_as,
-                                          not_published, actor.person, now)
+                                          not_published, actor, now)

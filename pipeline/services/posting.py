@@ -98,14 +98,14 @@ def post(ws: Workspace, actor: Actor, now: datetime, draft: Draft, *,
     if problems:
         raise PostRefused(list(dict.fromkeys(problems)))
     ws.reactive.add(rp, actor.person, now)
-    ws.ledger.audit.add(now, "reactive-post", actor.person, details={
+    ws.ledger.audit.add(now, "reactive-post", actor, details={
         "post": rp.id, "channels": list(rp.channels), "due": rp.due.isoformat(),
         "answers_pause": rp.answers_pause,
         "pause": None if pause is None else {"id": pause.id, "reason": pause.reason}})
     ws.refresh_reactive()
     ws.ledger.publications.sync_planned(items, now, dry_run=ws.catalog.dry_run_for)
     for item in items:
-        ws.ledger.approvals.approve(item.id, item.version, actor.person, now, settings,
+        ws.ledger.approvals.approve(item.id, item.version, actor, now, settings,
                                     accept_identifying=accept_identifying)
     result = Posted(rp, items, list(dict.fromkeys(warnings)))
     if due <= now:  # a later time is the daemon's to keep: never publish early

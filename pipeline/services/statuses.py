@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pipeline.errors import NotFound
 from pipeline.housekeeping import sync
 from pipeline.ledger import Entry
-from pipeline.plan import DRAFT, HELD, PROVISIONAL, Item, make_plan
+from pipeline.plan import DRAFT, HELD, PROVISIONAL, Item, id_span, make_plan
 from pipeline.problems import Problem
 from pipeline.reactive import CAMPAIGN as REACTIVE
 from pipeline.services.planning import check_filters, check_range
@@ -208,3 +209,25 @@ def counts(lines: Iterable[Line]) -> dict[Status, int]:
     for line in lines:
         found[line.status.status] = found.get(line.status.status, 0) + 1
     return {s: found[s] for s in Status if s in found}
+
+
+def post_of(item_id: str) -> str:
+    """The post (or month's bulletin) an item id belongs to: the id without its channel, or the
+    id itself if it has none."""
+    return item_id.rsplit("/", 1)[0] if id_span(item_id) is not None else item_id
+
+
+def of_post(ws: Workspace, now: datetime, item_id: str) -> list[Line]:
+    """Every channel's line of one post (or one month's bulletin), named by any of its item ids
+    or by the post's id without a channel; NotFound if the plan and the ledger have none."""
+    post = post_of(item_id)
+    span = id_span(post + "/channel")
+    if span is None:
+        raise NotFound(f"'{item_id}' is not an item; ids look like campaign/post/YYYY-MM-DD/"
+                       f"channel or bulletin/YYYY-MM/channel", field="item")
+    _campaign, first, last = span  # the id's date is its local due date (a bulletin's month)
+    lines = [line for line in in_range(ws, now, first, last).lines
+             if line.item_id.startswith(post + "/")]
+    if not lines:
+        raise NotFound(f"no item '{item_id}' in the plan or the ledger", field="item")
+    return lines

@@ -106,6 +106,10 @@ events_table = Table(
     Column("key", String(40)),
     Column("item_id", String(300)),
     Column("details", Text, nullable=False, default="{}"),
+    # How the person acted (revision 0004): "cli" (origin: the operating-system user), "web"
+    # (origin: the client's address) or "daemon"; empty on events older than that.
+    Column("via", String(10)),
+    Column("origin", String(200)),
 )
 
 pauses_table = Table(
@@ -166,6 +170,38 @@ notices_table = Table(
     Column("kind", String(20), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     UniqueConstraint("person", "item_id", "version", "kind", name="uq_notices_once"),
+)
+
+# The web workspace's sign-in (revision 0004): one account per person of [people], with an
+# argon2id hash only; one-time invitations to set a password, kept as hashes of their tokens;
+# and the sessions the server knows, so signing out (or going idle) ends one for good.
+accounts_table = Table(
+    "web_accounts", metadata,
+    Column("person", String(80), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # the person's private calendar-subscription link (its token's hash), if they made one
+    Column("feed_token_hash", String(64), unique=True),
+)
+
+invites_table = Table(
+    "web_invites", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person", String(80), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+sessions_table = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person", String(80), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("address", String(100), nullable=False, default=""),
 )
 
 # Which Message-IDs an SMTP send already handed over, so a resumed send skips those recipients.
