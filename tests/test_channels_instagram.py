@@ -44,19 +44,10 @@ def settings_for(standin: InstagramStandIn, **extra: Any) -> Channel:
     return Channel(**values)
 
 
-class Sleeps:
-    """A sleep that records how long it was asked to wait, and waits for nothing."""
-
-    def __init__(self) -> None:
-        self.asked: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.asked.append(seconds)
-
-
-def adapter_for(standin: InstagramStandIn, sleep: Sleeps | None = None, **extra: Any) -> InstagramAdapter:
+def adapter_for(standin: InstagramStandIn, slept: list[float] | None = None,
+                **extra: Any) -> InstagramAdapter:
     return InstagramAdapter("instagram", settings_for(standin, **extra), standin.environ,
-                            timeout=TIMEOUT, sleep=sleep if sleep is not None else Sleeps())
+                            timeout=TIMEOUT, sleep=(slept if slept is not None else []).append)
 
 
 def image_in(folder: Path, name: str = "orange-heart.png", data: bytes = PNG) -> Path:
@@ -182,17 +173,17 @@ def test_an_image_over_8_mb_is_refused_before_any_call(
 
 def test_it_waits_while_the_container_is_in_progress(tmp_path: Path) -> None:
     with InstagramStandIn(site_root=tmp_path, processing_polls=2) as standin:
-        sleeps = Sleeps()
-        adapter_for(standin, sleeps).publish(artefact(image=image_in(tmp_path), alt=ALT))
-        assert len(sleeps.asked) == 2 and len(standin.posts) == 1 and len(standin.create_calls) == 1
+        slept: list[float] = []
+        adapter_for(standin, slept).publish(artefact(image=image_in(tmp_path), alt=ALT))
+        assert len(slept) == 2 and len(standin.posts) == 1 and len(standin.create_calls) == 1
 
 
 def test_a_container_still_in_progress_is_transient_and_nothing_is_published(tmp_path: Path) -> None:
     with InstagramStandIn(site_root=tmp_path, processing_polls=CONTAINER_POLLS + 5) as standin:
-        sleeps = Sleeps()
+        slept: list[float] = []
         with pytest.raises(Transient, match="still processing"):
-            adapter_for(standin, sleeps).publish(artefact(image=image_in(tmp_path), alt=ALT))
-        assert len(sleeps.asked) == CONTAINER_POLLS and standin.create_calls == [] and standin.posts == []
+            adapter_for(standin, slept).publish(artefact(image=image_in(tmp_path), alt=ALT))
+        assert len(slept) == CONTAINER_POLLS and standin.create_calls == [] and standin.posts == []
 
 
 def test_a_container_in_error_is_rejected_with_instagrams_reason(
