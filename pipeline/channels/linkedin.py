@@ -99,7 +99,7 @@ class LinkedInAdapter(ChannelAdapter):
         """Upload the image (if any), then create the post once."""
         self.secret("token")   # a missing credential is reported before any request
         body: dict[str, Any] = {
-            "author": self._organisation, "commentary": little(artefact.text),
+            "author": self.organisation, "commentary": little(artefact.text),
             "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                              "thirdPartyDistributionChannels": []},
@@ -118,7 +118,7 @@ class LinkedInAdapter(ChannelAdapter):
     def find(self, artefact: Artefact) -> Publication | None:
         """The organisation's recent post whose text is the artefact's, if any."""
         answer = self._call("GET", "/rest/posts", sending=False,
-                            params={"q": "author", "author": self._organisation,
+                            params={"q": "author", "author": self.organisation,
                                     "count": RECENT, "sortBy": "LAST_MODIFIED"}).json()
         wanted = artefact.text.strip()
         for post in answer.get("elements") or []:
@@ -135,7 +135,7 @@ class LinkedInAdapter(ChannelAdapter):
     # -- helpers -----------------------------------------------------------------------------
 
     @property
-    def _organisation(self) -> str:
+    def organisation(self) -> str:
         """The organisation's URN, from account_id (its number, or the URN itself)."""
         given = self.settings.account_id.strip()
         if given.isdigit():
@@ -147,7 +147,7 @@ class LinkedInAdapter(ChannelAdapter):
 
     def _initialise_upload(self) -> dict[str, Any]:
         answer = self._call("POST", "/rest/images", sending=False, params={"action": "initializeUpload"},
-                            json={"initializeUploadRequest": {"owner": self._organisation}}).json()
+                            json={"initializeUploadRequest": {"owner": self.organisation}}).json()
         return answer["value"]
 
     def _upload(self, image: Path) -> str:
