@@ -166,7 +166,7 @@ def test_an_image_over_8_mb_is_refused_before_any_call(
     big = image_in(tmp_path, "big.png", PNG + bytes(8 * 1024 * 1024))
     with pytest.raises(Rejected, match="up to 8 MB"):
         adapter.publish(artefact(image=big, alt=ALT))
-    assert standin.container_calls == []
+    assert standin.calls == []
 
 
 # -- waiting for the container ---------------------------------------------------------------

@@ -78,8 +78,9 @@ class InstagramAdapter(GraphAdapter):
             # The content checks refuse this before approval; an adapter never trusts that.
             raise Rejected(self.name, "an Instagram post needs an image; add `image` and `alt`")
         account = self._account
+        local = _readable(self.name, artefact.image)
         self._within_limit(account)
-        image_url = self._public_image(artefact.image)
+        image_url = self._public_image(artefact.image, local)
         container = self._call("POST", f"{account}/media", sending=True,
                                data={"image_url": image_url, "caption": artefact.text,
                                      "alt_text": artefact.alt})
@@ -116,16 +117,12 @@ class InstagramAdapter(GraphAdapter):
         handle = self.settings.handle.strip().lstrip("@")
         return f"https://www.instagram.com/{handle}/" if handle else ""
 
-    def _public_image(self, image: Path) -> str:
-        """The image's public address, once it is known to serve exactly this file."""
+    def _public_image(self, image: Path, local: bytes) -> str:
+        """The image's public address, once it is known to serve exactly `local`, its bytes."""
         base = self.settings.image_base_url
         if not base:
             raise Rejected(self.name, "image_base_url (where content/images/ is served) is not set "
                            "in config.toml")
-        local = image.read_bytes()
-        if len(local) > MAX_IMAGE_BYTES:
-            raise Rejected(self.name, f"{image.name} is {len(local) / 1048576:.1f} MB; Instagram "
-                           "takes images up to 8 MB")
         url = image_url(base, image)
         response = send(self._site, self.name, url, "GET", url, write=False, timeout=self.timeout,
                         wording=SITE_WORDING)
@@ -221,6 +218,15 @@ def image_url(base: str, image: Path) -> str:
     else:
         below = (image.name,)
     return urljoin(base.rstrip("/") + "/", quote("/".join(below)))
+
+
+def _readable(channel: str, image: Path) -> bytes:
+    """The image's bytes, refused at once when Instagram would refuse them for their size."""
+    local = image.read_bytes()
+    if len(local) > MAX_IMAGE_BYTES:
+        raise Rejected(channel, f"{image.name} is {len(local) / 1048576:.1f} MB; Instagram takes "
+                       "images up to 8 MB")
+    return local
 
 
 def _stamp(value: Any) -> datetime | None:
