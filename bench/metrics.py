@@ -1,6 +1,7 @@
 """Collection benchmark: prints figures, asserts nothing (shared machines are noisy).
 
-For 1,000 published X posts, 300 Facebook posts, 300 Bluesky posts and 24 bulletins (ledger rows
+For 1,000 published X posts, 300 each of Facebook, Instagram, LinkedIn and Bluesky posts and
+24 bulletins (ledger rows
 written directly into a temporary store, every platform a stand-in on loopback): the HTTP calls
 made against the fewest each platform allows (the ratio should be 1.0), and the wall time of one
 whole collection round.
@@ -20,6 +21,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from standins.bluesky import BlueskyStandIn  # noqa: E402 - after the path set-up above
 from standins.facebook import FacebookStandIn  # noqa: E402
+from standins.instagram import InstagramStandIn  # noqa: E402
+from standins.linkedin import LinkedInStandIn  # noqa: E402
 from standins.mailchimp import MailchimpStandIn  # noqa: E402
 from standins.x import XStandIn  # noqa: E402
 from test_metrics_support import config_for, publish  # noqa: E402
@@ -28,7 +31,8 @@ from pipeline.metrics.base import SOURCES  # noqa: E402
 from pipeline.metrics.collect import collect_due  # noqa: E402
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
-COUNTS = {"x": 1000, "facebook": 300, "bluesky": 300, "mailchimp": 24}
+COUNTS = {"x": 1000, "facebook": 300, "instagram": 300, "linkedin": 300, "bluesky": 300,
+          "mailchimp": 24}
 
 
 def minimum(kind: str, count: int, metrics) -> int:
@@ -43,11 +47,16 @@ def main() -> None:
     clock = lambda: NOW  # noqa: E731 - the stand-ins' fixed clock
     with tempfile.TemporaryDirectory() as folder, XStandIn(clock=clock) as x, \
             FacebookStandIn(clock=clock) as fb, BlueskyStandIn(clock=clock) as bsky, \
-            MailchimpStandIn(clock=clock) as mc:
+            MailchimpStandIn(clock=clock) as mc, InstagramStandIn(clock=clock) as ig, \
+            LinkedInStandIn(clock=clock) as li:
         # A budget that fits 1,000 reads, so the figure is the batching, not the budget.
         config, store = config_for(Path(folder), {
             "x": {"api_base": x.base_url},
             "facebook": {"api_base": fb.base_url, "api_version": fb.version, "account_id": fb.page_id},
+            "instagram": {"api_base": ig.base_url, "api_version": ig.version,
+                          "account_id": ig.ig_user_id, "image_base_url": ig.site_url},
+            "linkedin": {"api_base": li.base_url, "api_version": "202511",
+                         "account_id": li.organisation_id},
             "bluesky": {"api_base": bsky.base_url},
             "mailchimp": {"api_base": mc.api_base, "account_id": mc.list_id}},
             {"x_monthly_budget_usd": 10.0})
@@ -57,12 +66,17 @@ def main() -> None:
         for i in range(COUNTS["facebook"]):
             publish(store, "facebook", fb.add_post(f"fb {i}", reactions=i, post_media_view=10 * i),
                     published)
+        for i in range(COUNTS["instagram"]):
+            publish(store, "instagram", ig.published_earlier(f"ig {i}", published, likes=i), published)
+        for i in range(COUNTS["linkedin"]):
+            publish(store, "linkedin", li.add_post(f"li {i}", likeCount=i), published)
         for i in range(COUNTS["bluesky"]):
             publish(store, "bluesky", bsky.add_post(f"b {i}", likeCount=i), published)
         for i in range(COUNTS["mailchimp"]):
             publish(store, "mailchimp", mc.add_sent_campaign(f"Bulletin {i}"), published,
                     kind="bulletin")
-        env = {**x.environ, **fb.environ, **bsky.environ, **mc.environ()}
+        env = {**x.environ, **fb.environ, **ig.environ, **li.environ, **bsky.environ,
+               **mc.environ()}
         started = time.perf_counter()
         summary = collect_due(store, config, env, NOW)
         seconds = time.perf_counter() - started

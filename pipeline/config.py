@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as parse_limit
@@ -22,6 +23,8 @@ SOCIAL_KINDS = frozenset({"x", "facebook", "bluesky", "mastodon", "instagram", "
                           "manual"})
 EMAIL_KINDS = frozenset({"mailchimp", "smtp"})
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+LINKEDIN_VERSION = re.compile(r"^\d{6}(\.\d{2})?$")   # YYYYMM, or YYYYMM.RR for a revision
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey", "key")
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")]
@@ -165,6 +168,7 @@ class MetricsSettings(Strict):
     x_read_cost_usd: float = Field(0.005, ge=0, description="What X charges to read one post (charged once per post per UTC day).")
     x_monthly_budget_usd: float = Field(5.0, ge=0, description="The most collection may spend reading X posts in a calendar month (UTC); it stops there.")
     facebook_insights: list[str] = Field(default_factory=lambda: ["post_media_view", "post_total_media_view_unique", "post_clicks"], description="Facebook post insight metrics to request (Meta renames them often; each is requested so a retired one cannot lose the others).")
+    instagram_insights: list[str] = Field(default_factory=lambda: ["views", "reach", "likes", "comments", "shares", "saved", "total_interactions"], description="Instagram media insight metrics to request (one operation per post; if Meta has retired one, that post's metrics are asked one by one so the others survive).")
     baseline_from: str = Field("2022-04", pattern=r"^\d{4}-\d{2}$", description="First month of the concerns baseline (YYYY-MM).")
     baseline_to: str = Field("2023-03", pattern=r"^\d{4}-\d{2}$", description="Last month of the concerns baseline (YYYY-MM).")
 
@@ -181,8 +185,9 @@ class Channel(Strict):
     api_base: str = Field("", description="The platform's base address (every address is configurable, e.g. for a test stand-in).")
     dry_run: bool | None = Field(None, description="Force dry-run for this channel even when `mode = \"live\"`.")
     handle: str = Field("", description="The account's public handle or address, for links in previews.")
-    account_id: str = Field("", description="Platform account id: Facebook page id, Instagram user id, Bluesky DID, Mailchimp audience (list) id.")
-    api_version: str = Field("", description="API version where the platform versions its paths (Facebook Graph `v21.0`).")
+    account_id: str = Field("", description="Platform account id: Facebook page id, Instagram professional account (IG user) id, LinkedIn organisation id, Bluesky DID, Mailchimp audience (list) id.")
+    api_version: str = Field("", description="API version where the platform versions its API: the Graph path for Facebook and Instagram (`v21.0`), the `LinkedIn-Version` header for LinkedIn (`YYYYMM`).")
+    image_base_url: str = Field("", description="Instagram: the public https address where content/images/ is served (Instagram fetches each image from there; e.g. https://www.wolverhamptonsafeguarding.org.uk/bulletin-images/).")
     max_characters: int | None = Field(None, description="Override the platform's character limit (Mastodon instances differ).")
     from_name: str = Field("", description="Sender name for email channels.")
     from_address: str = Field("", description="Sender address for email channels.")
@@ -190,6 +195,19 @@ class Channel(Strict):
     recipients_file: str = Field("", description="SMTP: CSV of recipients (email, name), relative to config.toml.")
     unsubscribe_url: str = Field("", description="SMTP: unsubscribe page; `{email}` is replaced per recipient.")
     test_recipients: list[str] = Field(default_factory=list, description="Addresses that get a test send before a bulletin is scheduled.")
+
+    @field_validator("image_base_url")
+    @classmethod
+    def _public_https(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname:
+            return value
+        if parts.scheme == "http" and parts.hostname in LOOPBACK:
+            return value  # a test stand-in on this machine; Instagram itself could never fetch it
+        raise ValueError("must be a public https:// address (Instagram fetches each image from "
+                         "it), e.g. https://www.wolverhamptonsafeguarding.org.uk/bulletin-images/")
 
     @model_validator(mode="after")
     def _extras_are_env_names(self) -> Channel:
@@ -318,7 +336,8 @@ class Config:
 # Settings an enabled channel cannot work without: always, and when it publishes live.
 _NEEDS_ALWAYS = {"smtp": ("from_address", "recipients_file", "unsubscribe_url")}
 _NEEDS_LIVE = {"smtp": ("api_base",), "mailchimp": ("account_id",), "mastodon": ("api_base",),
-               "bluesky": ("api_base",)}
+               "bluesky": ("api_base",), "instagram": ("account_id", "image_base_url"),
+               "linkedin": ("account_id", "api_version")}
 
 
 def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
@@ -336,6 +355,12 @@ def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
                     "channels", name, key) in source.lines else ("channels", name),
                     f"[channels.{name}] is enabled but '{key}' is empty; set it, or set "
                     f"enabled = false"))
+        if channel.kind == "linkedin" and channel.api_version and \
+                not LINKEDIN_VERSION.match(channel.api_version):
+            problems.append(source.problem(("channels", name, "api_version"),
+                f"[channels.{name}] api_version '{channel.api_version}' is not a LinkedIn "
+                f"version: write the month as YYYYMM (e.g. \"202611\"), a version LinkedIn "
+                f"still serves"))
     roles = set(settings.roles)
     for pid, person in settings.people.items():
         for i, role in enumerate(person.roles):

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import regex
-from twitter_text import parse_tweet
 
 from renderers.model import Facet, PostInput, RenderedPost
 from renderers.text import add_utm, find_hashtags, find_urls, full_url
@@ -121,6 +120,8 @@ def _base(p: PostInput, text: str, link: str, **kw) -> RenderedPost:
 
 def render_x(p: PostInput, text: str, link: str) -> RenderedPost:
     """X: 280 weighted characters as twitter-text counts them (URL 23, CJK and emoji 2)."""
+    from twitter_text import parse_tweet  # slow to import: only when something is rendered
+
     return _base(p, text, link, length=parse_tweet(text).weightedLength, limit=X_LIMIT,
                  unit="weighted characters")
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import regex
-from twitter_text import extract_urls_with_indices
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -41,7 +40,10 @@ def find_urls(text: str, *, without_protocol: bool = True) -> list[Span]:
 def _find_urls(text: str, without_protocol: bool) -> tuple[Span, ...]:
     # twitter-text is the reference extractor X and Mastodon count with, so a link we find is a
     # link the platform finds; it ships its TLD list, so nothing is fetched. The same text is
-    # checked by several rules, hence the cache.
+    # checked by several rules, hence the cache. Imported here: compiling its patterns takes
+    # most of a second, which every `wst` command that renders nothing would otherwise pay.
+    from twitter_text import extract_urls_with_indices
+
     return tuple(Span(u["indices"][0], u["indices"][1], u["url"])
                  for u in extract_urls_with_indices(text, without_protocol))
 

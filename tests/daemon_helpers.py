@@ -153,6 +153,24 @@ kind = "mastodon"
 api_base = "{url}"
 token_env = "WST_MASTODON_TOKEN"
 """,
+    # The Instagram stand-in is also the website that serves content/images/ under /site/.
+    "instagram": """
+[channels.instagram]
+kind = "instagram"
+api_base = "{url}"
+api_version = "v21.0"
+account_id = "17841400000000001"
+image_base_url = "{url}/site/"
+token_env = "WST_INSTAGRAM_TOKEN"
+""",
+    "linkedin": """
+[channels.linkedin]
+kind = "linkedin"
+api_base = "{url}"
+api_version = "202511"
+account_id = "2414183"
+token_env = "WST_LINKEDIN_TOKEN"
+""",
 }
 
 DEFAULTS = {"mode": "live", "grace_minutes": 60, "watch_seconds": 0.5,

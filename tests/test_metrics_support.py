@@ -38,6 +38,8 @@ CREDENTIALS = {
     "x": {"consumer_key_env": "WST_X_CONSUMER_KEY", "consumer_secret_env": "WST_X_CONSUMER_SECRET",
           "access_token_env": "WST_X_ACCESS_TOKEN", "access_secret_env": "WST_X_ACCESS_SECRET"},
     "facebook": {"token_env": "WST_FACEBOOK_PAGE_TOKEN"},
+    "instagram": {"token_env": "WST_INSTAGRAM_TOKEN"},
+    "linkedin": {"token_env": "WST_LINKEDIN_TOKEN"},
     "bluesky": {"username_env": "WST_BLUESKY_HANDLE", "password_env": "WST_BLUESKY_APP_PASSWORD"},
     "mastodon": {"token_env": "WST_MASTODON_TOKEN"},
     "mailchimp": {"api_key_env": "WST_MAILCHIMP_API_KEY"},

@@ -1,12 +1,18 @@
-"""A Facebook Page through the Graph API (versioned paths), with requests."""
+"""A Facebook Page through the Graph API (versioned paths), with requests.
+
+The Graph plumbing is shared with Instagram, which goes through the same host: `GraphAdapter`
+(the versioned address, the token kept out of URLs, one request method) and `graph_error` (the
+one mapping of Graph's error answers to ours), each speaking of its platform through a
+`GraphVoice`.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -20,27 +26,86 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import Wording, send, settle_environment
+from pipeline.channels.http import Wording, answered_at, send, settle_environment
 
 GRAPH = "https://graph.facebook.com"
-RATE_CODES = frozenset({4, 17, 32, 613, 80001})   # app, user, page, custom and Page-BUC limits
-TRANSIENT_CODES = frozenset({1, 2})               # "unknown" and "temporary" API errors
-RATE_FALLBACK = timedelta(hours=1)                # Meta gives no reset time unless BUC says so
-RECENT = 100                                      # the most one feed page holds
+# app, user, Page, custom, Page business-use-case and Instagram business-use-case limits
+RATE_CODES = frozenset({4, 17, 32, 613, 80001, 80002})
+RATE_SUBCODES = frozenset({2207042})           # Instagram: the content publishing limit is reached
+TRANSIENT_CODES = frozenset({1, 2, -1, -2})    # "unknown", "temporary", Instagram's server errors
+# Instagram: server error, download timed out, container expired or not ready, "re-create media"
+TRANSIENT_SUBCODES = frozenset({2207001, 2207003, 2207020, 2207027, 2207032})
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+RATE_FALLBACK = timedelta(hours=1)             # Meta gives no reset time unless BUC says so
+RECENT = 100                                   # the most one feed page holds
 WORDING = Wording("could not connect to Facebook (timed out)", "Facebook did not answer in time",
                   "the connection to Facebook broke after sending", "could not connect to Facebook",
                   "the post may exist")
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 
-class FacebookAdapter(ChannelAdapter):
-    """Posts to the Page in settings.account_id (or the token's own Page when empty)."""
+@dataclass(frozen=True)
+class GraphVoice:
+    """How one Graph product speaks of itself in our messages."""
 
-    kind = "facebook"
+    platform: str                 # "Facebook", "Instagram"
+    token: str                    # what the credential is called
+    renew: str                    # the fix for a token that no longer works
+    wording: Wording
+    # When set, a missing permission flags the channel (AuthExpired) naming what the token
+    # needs; when empty, Graph's permission errors refuse only the request (Rejected).
+    permissions: str = ""
+
+
+FACEBOOK = GraphVoice("Facebook", "the Page token", "generate a new Page access token", WORDING)
+
+
+class GraphAdapter(ChannelAdapter):
+    """A channel on the Graph host: versioned paths, the token never in a URL, Graph's errors."""
+
+    voice: ClassVar[GraphVoice] = FACEBOOK
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._session = settle_environment(requests.Session(), self.settings.api_base or GRAPH)
+
+    def _call(self, method: str, path: str, *, sending: bool, params: dict[str, Any] | None = None,
+              data: dict[str, Any] | None = None, files: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One Graph request's JSON body; see _request."""
+        return self._request(method, path, sending=sending, params=params, data=data, files=files)[0]
+
+    def _request(self, method: str, path: str, *, sending: bool, params: dict[str, Any] | None = None,
+                 data: dict[str, Any] | None = None, files: dict[str, Any] | None = None
+                 ) -> tuple[dict[str, Any], requests.Response]:
+        """One Graph request: its JSON body and the answer; every vendor and transport error
+        becomes ours here."""
+        token = self.secret("token")
+        base = (self.settings.api_base or GRAPH).rstrip("/")
+        version = self.settings.api_version.strip("/")
+        url = f"{base}/{version}/{path}" if version else f"{base}/{path}"
+        headers: dict[str, str] = {}
+        if method == "GET":
+            # In a header, not the query string, so the token never sits in a URL that an
+            # exception message, proxy log or traceback might print.
+            headers["Authorization"] = f"OAuth {token}"
+        else:
+            data = {**(data or {}), "access_token": token}
+        response = send(self._session, self.name, path, method, url, write=sending, timeout=self.timeout,
+                        wording=self.voice.wording, params=params, data=data, files=files,
+                        headers=headers)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.ok and isinstance(body, dict):
+            return body, response
+        raise graph_error(self.name, response, body, token, "request", self.voice)
+
+
+class FacebookAdapter(GraphAdapter):
+    """Posts to the Page in settings.account_id (or the token's own Page when empty)."""
+
+    kind = "facebook"
 
     # -- the role --------------------------------------------------------------------------
 
@@ -74,59 +139,35 @@ class FacebookAdapter(ChannelAdapter):
         """Read the Page's name with the token: raises AuthExpired if the token is bad."""
         self._call("GET", self._page, sending=False, params={"fields": "id,name"})
 
-    # -- the one place that talks to Graph ---------------------------------------------------
-
     @property
     def _page(self) -> str:
         # A Page access token's "me" is the Page itself.
         return self.settings.account_id or "me"
 
-    def _call(self, method: str, path: str, *, sending: bool, params: dict[str, Any] | None = None,
-              data: dict[str, Any] | None = None, files: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One Graph request; every vendor and transport error becomes ours here."""
-        token = self.secret("token")
-        base = (self.settings.api_base or GRAPH).rstrip("/")
-        version = self.settings.api_version.strip("/")
-        url = f"{base}/{version}/{path}" if version else f"{base}/{path}"
-        headers: dict[str, str] = {}
-        if method == "GET":
-            # In a header, not the query string, so the token never sits in a URL that an
-            # exception message, proxy log or traceback might print.
-            headers["Authorization"] = f"OAuth {token}"
-        else:
-            data = {**(data or {}), "access_token": token}
-        response = send(self._session, self.name, path, method, url, write=sending, timeout=self.timeout,
-                        wording=WORDING, params=params, data=data, files=files, headers=headers)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.ok and isinstance(body, dict):
-            return body
-        raise _graph_error(self.name, response, body, token, "request")
 
-
-def _graph_error(channel: str, response: requests.Response, body: Any, token: str,
-                 what: str) -> ChannelError:
-    """Our error for a failed Graph answer (shared with the metrics source); `what` was refused."""
+def graph_error(channel: str, response: requests.Response, body: Any, token: str, what: str,
+                voice: GraphVoice = FACEBOOK) -> ChannelError:
+    """Our error for a failed Graph answer (shared with the metrics sources); `what` was refused."""
     error = body.get("error", {}) if isinstance(body, dict) else {}
-    code = error.get("code")
-    detail = _redact(f"{error.get('message') or response.reason} "
-                     f"(HTTP {response.status_code}, code {code}, "
-                     f"subcode {error.get('error_subcode')})", token)
+    code, subcode = error.get("code"), error.get("error_subcode")
+    detail = redact(f"{error.get('message') or response.reason} "
+                    f"(HTTP {response.status_code}, code {code}, subcode {subcode})", token)
     if code == 190 or response.status_code == 401:
-        return AuthExpired(channel, f"the Page token no longer works: {detail}; "
-                           "generate a new Page access token")
-    if code in RATE_CODES:
+        return AuthExpired(channel, f"{voice.token} no longer works: {detail}; {voice.renew}")
+    if code in RATE_CODES or subcode in RATE_SUBCODES:
         return RateLimited(channel, _retry_at(response), f"rate limited: {detail}")
-    if response.status_code >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
-        return Transient(channel, f"Facebook server error: {detail}")
-    return Rejected(channel, f"Facebook refused the {what}: {detail}")
+    if voice.permissions and code in PERMISSION_CODES:
+        return AuthExpired(channel, f"{voice.token} lacks a permission: {detail}; "
+                           f"it needs {voice.permissions}")
+    if (response.status_code >= 500 or code in TRANSIENT_CODES or subcode in TRANSIENT_SUBCODES
+            or error.get("is_transient")):
+        return Transient(channel, f"{voice.platform} server error: {detail}")
+    return Rejected(channel, f"{voice.platform} refused the {what}: {detail}")
 
 
 def _retry_at(response: requests.Response) -> datetime:
     """When Meta says access returns (Business Use Case header), else an hour after it answered."""
-    answered = _answered_at(response)
+    answered = answered_at(response)
     minutes = 0
     try:
         usage = json.loads(response.headers.get("x-business-use-case-usage", "{}"))
@@ -138,15 +179,7 @@ def _retry_at(response: requests.Response) -> datetime:
     return answered + (timedelta(minutes=minutes) if minutes > 0 else RATE_FALLBACK)
 
 
-def _answered_at(response: requests.Response) -> datetime:
-    """When Graph answered (its Date header), so the adapter reads no clock of its own."""
-    try:
-        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
-    except (KeyError, TypeError, ValueError):
-        return datetime.now(UTC)
-
-
-def _redact(text: str, secret: str) -> str:
+def redact(text: str, secret: str) -> str:
     """Graph sometimes quotes the token back; never let it into a message."""
     return text.replace(secret, "[token]") if secret else text
 

@@ -8,6 +8,8 @@ Transient. Each adapter keeps its own words for these through a `Wording`.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 
 import requests
@@ -98,3 +100,11 @@ def settle_environment(session: requests.Session, url: str) -> requests.Session:
         session.verify = bundle
     session.trust_env = False
     return session
+
+
+def answered_at(response: requests.Response) -> datetime:
+    """When the platform answered (its Date header), so an adapter reads no clock of its own."""
+    try:
+        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return datetime.now(UTC)

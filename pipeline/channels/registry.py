@@ -13,6 +13,8 @@ from pipeline.channels.outbox import OutboxAdapter
 ADAPTERS = {
     "x": "pipeline.channels.x:XAdapter",
     "facebook": "pipeline.channels.facebook:FacebookAdapter",
+    "instagram": "pipeline.channels.instagram:InstagramAdapter",
+    "linkedin": "pipeline.channels.linkedin:LinkedInAdapter",
     "bluesky": "pipeline.channels.bluesky:BlueskyAdapter",
     "mastodon": "pipeline.channels.mastodon:MastodonAdapter",
     "mailchimp": "pipeline.channels.mailchimp:MailchimpAdapter",

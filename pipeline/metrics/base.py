@@ -19,6 +19,8 @@ T = TypeVar("T")
 SOURCES = {
     "x": "pipeline.metrics.x:XSource",
     "facebook": "pipeline.metrics.facebook:FacebookSource",
+    "instagram": "pipeline.metrics.instagram:InstagramSource",
+    "linkedin": "pipeline.metrics.linkedin:LinkedInSource",
     "bluesky": "pipeline.metrics.bluesky:BlueskySource",
     "mastodon": "pipeline.metrics.mastodon:MastodonSource",
     "mailchimp": "pipeline.metrics.mailchimp:MailchimpSource",

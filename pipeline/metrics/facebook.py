@@ -1,16 +1,29 @@
 """Facebook Page post metrics through Graph batch requests: 50 operations a call, each insight
-metric its own operation, so one retired metric name cannot lose the others."""
+metric its own operation, so one retired metric name cannot lose the others.
+
+`GraphSource` (the batch call, running operations 50 to a call, reading one operation's answer
+and an insight's value) is shared with Instagram, whose media insights go through the same
+Graph host."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
 from pipeline.channels.base import AuthExpired, ChannelError, RateLimited
-from pipeline.channels.facebook import GRAPH, RATE_CODES, RATE_FALLBACK, WORDING, _graph_error, _redact
+from pipeline.channels.facebook import (
+    FACEBOOK,
+    GRAPH,
+    RATE_CODES,
+    RATE_FALLBACK,
+    GraphVoice,
+    graph_error,
+    redact,
+)
 from pipeline.channels.http import send
 from pipeline.metrics.base import (
     POST_FIELD,
@@ -39,117 +52,88 @@ FIELD_MEASURES = {
     "reactions.summary.total_count": "likes",
     "comments.summary.total_count": "replies",
 }
+# An operation: the item it is about, and a metric name (None: the item's own fields, or for
+# Instagram every configured metric at once).
+Op = tuple[Ref, str | None]
 
 
-class FacebookSource(MetricSource):
-    """POST / with batch=[...]: per post one fields operation and one per insight metric."""
+class GraphSource(MetricSource):
+    """A source that reads through Graph's batch endpoint, 50 operations a call."""
 
-    kind = "facebook"
     batch_size = BATCH_LIMIT
+    voice: ClassVar[GraphVoice] = FACEBOOK
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._session = self.counted(requests.Session())
 
-    @classmethod
-    def minimum_calls(cls, count: int, metrics: Any = None) -> int:
-        """ceil(operations / 50), with 1 + one per insight metric operations per post."""
-        per_post = 1 + (len(metrics.facebook_insights) if metrics is not None else 3)
-        return -(-count * per_post // BATCH_LIMIT)
-
-    def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
-        """Every post's operations, packed 50 to a call."""
-        result = CollectResult()
-        start_calls = self.http_calls
-        insights = list(self.metrics.facebook_insights)
-        ops: list[tuple[Ref, str | None]] = []
-        for ref in refs:
-            ops.append((ref, None))
-            ops += [(ref, metric) for metric in insights]
-        gathered: dict[Ref, list[Snapshot]] = {}
+    def run(self, ops: list[Op], now: datetime, result: CollectResult,
+            relative_url: Callable[[Ref, str | None], str],
+            parse: Callable[[Ref, str | None, Any, datetime], list[Snapshot]],
+            gathered: dict[Ref, list[Snapshot]]) -> bool:
+        """Send `ops` 50 to a batch call, adding each answer's snapshots to `gathered`; False
+        when a limit or dead credentials ended the round (recorded in `result`)."""
         for batch in chunks(ops, BATCH_LIMIT):
             try:
-                answers = self._batch([self._relative_url(ref, metric) for ref, metric in batch])
+                answers = self._batch([relative_url(ref, metric) for ref, metric in batch])
             except ChannelError as exc:
                 if result.failed(exc):
-                    break
+                    return False
                 continue
             stop: ChannelError | None = None
             for (ref, metric), answer in zip(batch, answers, strict=False):
                 try:
-                    gathered.setdefault(ref, []).extend(self._parse(ref, metric, answer, now))
+                    gathered.setdefault(ref, []).extend(parse(ref, metric, answer, now))
                 except (RateLimited, AuthExpired) as exc:
                     stop = stop or exc
             if stop is not None and result.failed(stop):
-                break
+                return False
+        return True
+
+    def finish(self, result: CollectResult, gathered: dict[Ref, list[Snapshot]], now: datetime,
+               start_calls: int) -> CollectResult:
+        """Each item's snapshots with its engagements, and the calls this round made."""
         for ref, snapshots in gathered.items():
             result.snapshots += with_engagements(snapshots, ref, self, now)
         result.calls_made = self.http_calls - start_calls
         return result
 
-    @staticmethod
-    def _relative_url(ref: Ref, metric: str | None) -> str:
-        if metric is None:
-            return f"{ref.remote_id}?fields={POST_FIELDS}"
-        return f"{ref.remote_id}/insights?metric={metric}"
-
-    def _parse(self, ref: Ref, metric: str | None, answer: Any, now: datetime) -> list[Snapshot]:
-        """Snapshots from one operation's answer; raises only for a limit or a dead token."""
+    def operation(self, answer: Any, now: datetime) -> tuple[Any, dict[str, Any] | None]:
+        """One operation's (body, None), or (None, Graph's error with a clean message); raises
+        only for a limit or a dead token, which end the round. A null answer (Graph did not get
+        to the operation in time) is an error without a code."""
         if not isinstance(answer, dict):
-            # Graph answers null for an operation it did not get to within its time.
-            return [self.missing(ref, metric or POST_FIELD, INSIGHT_MEASURES.get(metric or ""),
-                                 "Graph gave no answer to this operation", now)]
+            return None, {"message": "Graph gave no answer to this operation"}
         try:
             body = json.loads(answer.get("body") or "null")
         except ValueError:
             body = None
-        if answer.get("code") != 200 or not isinstance(body, dict) or "error" in body:
-            error = body.get("error", {}) if isinstance(body, dict) else {}
-            code = error.get("code")
-            message = self._clean(str(error.get("message") or f"HTTP {answer.get('code')}"))
-            if code == 190:
-                raise AuthExpired(self.name, f"the Page token no longer works: {message}; "
-                                  "generate a new Page access token")
-            if code in RATE_CODES:
-                # An operation's own answer carries no usage header: Meta's hour is the rule.
-                raise RateLimited(self.name, now + RATE_FALLBACK, f"rate limited: {message}")
-            if metric is None:
-                return [self.missing(ref, POST_FIELD, None, f"the post could not be read: {message}",
-                                     now)]
-            if error.get("error_subcode") == 33:
-                why = "the post could not be read"   # deleted or hidden, not a retired metric
-            elif code == 100:
-                why = "retired or unknown metric"
-            else:
-                why = f"refused (code {code})"
-            return [self.missing(ref, metric, INSIGHT_MEASURES.get(metric), f"{why}: {message}",
-                                 now)]
-        if metric is None:
-            return self._fields(ref, body, now)
-        return self._insight(ref, metric, body, now)
+        if answer.get("code") == 200 and isinstance(body, dict) and "error" not in body:
+            return body, None
+        error = dict(body.get("error") or {}) if isinstance(body, dict) else {}
+        error["message"] = self._clean(str(error.get("message") or f"HTTP {answer.get('code')}"))
+        if error.get("code") == 190:
+            raise AuthExpired(self.name, f"{self.voice.token} no longer works: {error['message']}; "
+                              f"{self.voice.renew}")
+        if error.get("code") in RATE_CODES:
+            # An operation's own answer carries no usage header: Meta's hour is the rule.
+            raise RateLimited(self.name, now + RATE_FALLBACK, f"rate limited: {error['message']}")
+        return None, error
 
-    def _fields(self, ref: Ref, body: dict[str, Any], now: datetime) -> list[Snapshot]:
-        # Graph leaves `shares` out altogether for a post nobody has shared.
-        shares = (body.get("shares") or {}).get("count", 0)
-        reactions = ((body.get("reactions") or {}).get("summary") or {}).get("total_count")
-        comments = ((body.get("comments") or {}).get("summary") or {}).get("total_count")
-        values = {"shares.count": shares, "reactions.summary.total_count": reactions,
-                  "comments.summary.total_count": comments}
-        return [self.snapshot(ref, name, FIELD_MEASURES[name], value, now)
-                for name, value in values.items()]
-
-    def _insight(self, ref: Ref, metric: str, body: dict[str, Any], now: datetime) -> list[Snapshot]:
-        data = [d for d in body.get("data") or [] if d.get("name") == metric] or body.get("data") or []
+    def insight(self, ref: Ref, metric: str, measure: str | None, body: dict[str, Any],
+                now: datetime) -> list[Snapshot]:
+        """The snapshots of one insight metric in an insights answer (a breakdown as
+        `metric.key` without a measure), or a missing one when Graph gave no data."""
+        data = [d for d in body.get("data") or [] if d.get("name") == metric]
         if not data:
-            return [self.missing(ref, metric, INSIGHT_MEASURES.get(metric),
-                                 "Graph returned no data for this metric", now)]
+            return [self.missing(ref, metric, measure, "Graph returned no data for this metric", now)]
         values = data[0].get("values") or [{}]
         value = values[-1].get("value")
         if isinstance(value, dict):
             # A breakdown (e.g. by reaction type): kept under the platform's names, no measure.
             return [self.snapshot(ref, f"{metric}.{key}", None, part, now)
                     for key, part in value.items()]
-        return [self.snapshot(ref, metric, INSIGHT_MEASURES.get(metric), value, now)]
+        return [self.snapshot(ref, metric, measure, value, now)]
 
     def _batch(self, relative_urls: list[str]) -> list[Any]:
         """One batch call; every vendor and transport error of the call itself becomes ours here."""
@@ -163,15 +147,81 @@ class FacebookSource(MetricSource):
         batch = json.dumps([{"method": "GET", "relative_url": u} for u in relative_urls])
         # The token goes in the form body, never the URL an error message might print.
         response = send(self._session, self.name, "batch", "POST", url, write=False, timeout=self.timeout,
-                        wording=WORDING, data={"batch": batch, "access_token": token,
-                                               "include_headers": "false"})
+                        wording=self.voice.wording,
+                        data={"batch": batch, "access_token": token, "include_headers": "false"})
         try:
             body = response.json()
         except ValueError:
             body = None
         if response.ok and isinstance(body, list):
             return body
-        raise _graph_error(self.name, response, body, token, "batch")
+        raise graph_error(self.name, response, body, token, "batch", self.voice)
 
     def _clean(self, text: str) -> str:
-        return _redact(text, self.settings.secret("token", self.environ) or "")
+        return redact(text, self.settings.secret("token", self.environ) or "")
+
+    @staticmethod
+    def why(error: dict[str, Any]) -> str:
+        """Why an insight metric could not be read, from Graph's error."""
+        code = error.get("code")
+        if code is None:
+            return "no answer"
+        if error.get("error_subcode") == 33:
+            return "the post could not be read"   # deleted or hidden, not a retired metric
+        if code == 100:
+            return "retired or unknown metric"
+        return f"refused (code {code})"
+
+
+class FacebookSource(GraphSource):
+    """POST / with batch=[...]: per post one fields operation and one per insight metric."""
+
+    kind = "facebook"
+
+    @classmethod
+    def minimum_calls(cls, count: int, metrics: Any = None) -> int:
+        """ceil(operations / 50), with 1 + one per insight metric operations per post."""
+        per_post = 1 + (len(metrics.facebook_insights) if metrics is not None else 3)
+        return -(-count * per_post // BATCH_LIMIT)
+
+    def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
+        """Every post's operations, packed 50 to a call."""
+        result = CollectResult()
+        start_calls = self.http_calls
+        insights = list(self.metrics.facebook_insights)
+        ops: list[Op] = []
+        for ref in refs:
+            ops.append((ref, None))
+            ops += [(ref, metric) for metric in insights]
+        gathered: dict[Ref, list[Snapshot]] = {}
+        self.run(ops, now, result, self._relative_url, self._parse, gathered)
+        return self.finish(result, gathered, now, start_calls)
+
+    @staticmethod
+    def _relative_url(ref: Ref, metric: str | None) -> str:
+        if metric is None:
+            return f"{ref.remote_id}?fields={POST_FIELDS}"
+        return f"{ref.remote_id}/insights?metric={metric}"
+
+    def _parse(self, ref: Ref, metric: str | None, answer: Any, now: datetime) -> list[Snapshot]:
+        """Snapshots from one operation's answer; raises only for a limit or a dead token."""
+        body, error = self.operation(answer, now)
+        if error is not None:
+            if metric is None:
+                return [self.missing(ref, POST_FIELD, None,
+                                     f"the post could not be read: {error['message']}", now)]
+            return [self.missing(ref, metric, INSIGHT_MEASURES.get(metric),
+                                 f"{self.why(error)}: {error['message']}", now)]
+        if metric is None:
+            return self._fields(ref, body, now)
+        return self.insight(ref, metric, INSIGHT_MEASURES.get(metric), body, now)
+
+    def _fields(self, ref: Ref, body: dict[str, Any], now: datetime) -> list[Snapshot]:
+        # Graph leaves `shares` out altogether for a post nobody has shared.
+        shares = (body.get("shares") or {}).get("count", 0)
+        reactions = ((body.get("reactions") or {}).get("summary") or {}).get("total_count")
+        comments = ((body.get("comments") or {}).get("summary") or {}).get("total_count")
+        values = {"shares.count": shares, "reactions.summary.total_count": reactions,
+                  "comments.summary.total_count": comments}
+        return [self.snapshot(ref, name, FIELD_MEASURES[name], value, now)
+                for name, value in values.items()]

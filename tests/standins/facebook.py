@@ -3,6 +3,9 @@
 Paths carry the version (/v21.0/...); the token may come as the access_token form field or
 query parameter or in an Authorization header; errors are {"error": {message, type, code,
 error_subcode, fbtrace_id}}; usage headers are JSON strings of percentages.
+
+`GraphStandIn` is what every Graph product's stand-in shares (Instagram's too): the token,
+Graph's errors and rate limits, the usage headers and the batch endpoint.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import itertools
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from standins.server import Call, Reply, StandIn, http_date
@@ -28,75 +31,53 @@ def graph_error(status: int, message: str, code: int, subcode: int | None = None
     return Reply(status, {"error": error})
 
 
-class FacebookStandIn(StandIn):
-    """One Page's feed and photos on loopback, with Graph's errors and usage headers."""
+RATE_MESSAGES = {
+    4: "Application request limit reached", 17: "User request limit reached",
+    32: "Page request limit reached", 613: "Calls to this api have exceeded the rate limit.",
+    80001: "There have been too many calls to this Page account. Wait a bit and try again.",
+    80002: "There have been too many calls to this Instagram account. Wait a bit and try again."}
+# Business-use-case limits name their account and say when access returns.
+BUC = {80001: "pages", 80002: "instagram"}
 
-    name = "facebook"
-    rejects_duplicates = False
 
-    def __init__(self, *, page_id: str = "104857600000001", page_name: str = "WST",
-                 token: str = "EAAB-facebook-page-token-TEST", version: str = "v21.0",
+class GraphStandIn(StandIn):
+    """The Graph host: a token, versioned paths, Graph's errors, usage headers, batch requests."""
+
+    ENV: ClassVar[str] = ""          # config.toml's variable name for the token
+    BATCH_LIMIT = 50
+
+    def __init__(self, *, account_id: str, token: str, version: str,
                  clock: Callable[[], datetime] | None = None):
         super().__init__(clock)
-        self.page_id, self.page_name, self.token, self.version = page_id, page_name, token, version
+        self.account_id, self.token, self.version = account_id, token, version
         self.expired = False
-        self.feed: list[dict[str, Any]] = []     # newest last
-        self._ids = itertools.count(122100000000000001)
-        v, page = rf"/{version}", rf"(?P<page>{page_id}|me)"
-        self.route("POST", rf"{v}/{page}/feed", self._post_feed)
-        self.route("POST", rf"{v}/{page}/photos", self._post_photo)
-        self.route("GET", rf"{v}/{page}/feed", self._get_feed)
-        self.route("GET", rf"{v}/{page}", self._get_page)
-        # Metrics: a post's fields, its insights, and the batch endpoint that carries them.
-        post = r"(?P<post>\d+_\d+)"
-        self.route("GET", rf"{v}/{post}", self._get_post)
-        self.route("GET", rf"{v}/{post}/insights", self._get_insights)
-        self.route("POST", rf"(?:{v})?/?", self._batch)
-        # Names Meta has retired: any request naming one fails whole with code 100.
-        self.retired_metrics = {"post_impressions", "post_impressions_unique",
-                                "post_engaged_users", "post_impressions_organic"}
-        # post id -> {"shares", "reactions", "comments", "insights": {metric: value}}
-        self.post_metrics: dict[str, dict[str, Any]] = {}
+        self.route("POST", rf"(?:/{version})?/?", self._batch)
 
     # -- the contract suite's knobs ----------------------------------------------------------
 
     @property
     def environ(self) -> dict[str, str]:
         """The credential under config.toml's variable name."""
-        return {"WST_FACEBOOK_PAGE_TOKEN": self.token}
+        return {self.ENV: self.token}
 
     @property
     def secrets(self) -> list[str]:
         """Every credential string, which must never appear in a message."""
         return [self.token]
 
-    @property
-    def posts(self) -> list[dict[str, Any]]:
-        """Each Page post as {"id", "text", "image_alt", "link"}."""
-        with self.lock:
-            return [{"id": p["id"], "text": p["message"], "image_alt": p.get("alt"),
-                     "link": p.get("link")} for p in self.feed]
-
-    @property
-    def create_calls(self) -> list[Call]:
-        """Every attempt to create a post (feed or photo)."""
-        return self.calls_to("POST", rf"/{self.version}/.+/(feed|photos)")
-
     def rate_limit(self, times: int = 1, code: int = 80001, regain_minutes: int = 15) -> datetime:
         """The next calls answer a Graph rate limit; returns when the adapter should retry.
 
-        With the Page limit (80001) the X-Business-Use-Case-Usage header says how many minutes
-        until access returns; the other codes carry no time, so an hour is the rule.
+        With a business-use-case limit (80001 Pages, 80002 Instagram) the
+        X-Business-Use-Case-Usage header says how many minutes until access returns; the other
+        codes carry no time, so an hour is the rule.
         """
         now = self.clock().replace(microsecond=0)
-        messages = {4: "Application request limit reached", 17: "User request limit reached",
-                    32: "Page request limit reached", 613: "Calls to this api have exceeded the rate limit.",
-                    80001: "There have been too many calls to this Page account. Wait a bit and try again."}
-        reply = graph_error(400, messages[code], code, is_transient=True)
+        reply = graph_error(400, RATE_MESSAGES[code], code, is_transient=True)
         reply.headers["Date"] = http_date(now)
-        if code == 80001:
-            reply.headers["x-business-use-case-usage"] = json.dumps({self.page_id: [{
-                "type": "pages", "call_count": 100, "total_cputime": 12, "total_time": 40,
+        if code in BUC:
+            reply.headers["x-business-use-case-usage"] = json.dumps({self.account_id: [{
+                "type": BUC[code], "call_count": 100, "total_cputime": 12, "total_time": 40,
                 "estimated_time_to_regain_access": regain_minutes}]})
             reset = now + timedelta(minutes=regain_minutes)
         else:
@@ -112,15 +93,8 @@ class FacebookStandIn(StandIn):
                                      "request later.", 2, is_transient=True), times)
 
     def expire_token(self) -> None:
-        """The Page token expires: every call from now on is code 190."""
+        """The token expires: every call from now on is code 190."""
         self.expired = True
-
-    def delay(self, seconds: float, times: int = 1, land: bool = True) -> None:
-        """Delay the next post creation; `land` says whether the post is made."""
-        rx = f"/{self.version}/"
-        self.delay_next(seconds, times, land,
-                        match=lambda c: c.method == "POST" and c.path.startswith(rx)
-                        and c.path.endswith(("/feed", "/photos")))
 
     # -- what every answer carries -----------------------------------------------------------
 
@@ -154,6 +128,101 @@ class FacebookStandIn(StandIn):
         return graph_error(400, f"Unsupported {call.method.lower()} request. Object with ID "
                            f"'{target}' does not exist, cannot be loaded due to missing permissions, "
                            "or does not support this operation.", 100, 33, type_="GraphMethodException")
+
+    # -- batch requests ----------------------------------------------------------------------
+
+    @property
+    def batch_calls(self) -> list[Call]:
+        """Every batch request."""
+        return [c for c in self.calls_to("POST", rf"(?:/{self.version})?/?") if c.field("batch")]
+
+    def _batch(self, call: Call) -> Reply:
+        raw = call.field("batch")
+        if not raw:
+            return self.not_found(call)
+        try:
+            ops = json.loads(raw)
+        except ValueError:
+            return graph_error(400, "(#100) The parameter batch must be a JSON array", 100)
+        if not isinstance(ops, list) or len(ops) > self.BATCH_LIMIT:
+            return graph_error(400, "(#100) Too many requests in batch message. Maximum batch "
+                               f"size is {self.BATCH_LIMIT}", 100)
+        with_headers = call.field("include_headers", "true") != "false"
+        answers = []
+        for op in ops:
+            split = urlsplit("/" + str(op.get("relative_url", "")).lstrip("/"))
+            path = split.path if split.path.startswith(f"/{self.version}/") else \
+                f"/{self.version}{split.path}"
+            sub = Call(str(op.get("method", "GET")).upper(), path,
+                       parse_qs(split.query, keep_blank_values=True), {}, b"", split.query)
+            reply = self._route(sub)
+            answer: dict[str, Any] = {"code": reply.status, "body": json.dumps(reply.body)}
+            if with_headers:
+                answer["headers"] = [{"name": "Content-Type",
+                                      "value": "text/javascript; charset=UTF-8"}]
+            answers.append(answer)
+        return Reply(200, answers)
+
+    def _route(self, call: Call) -> Reply:
+        """An operation inside a batch: routed as its own call (the batch's token covers it)."""
+        if call.method == "POST":
+            return self.not_found(call)
+        for method, pattern, handler in self._routes:
+            m = pattern.fullmatch(call.path)
+            if m and method == call.method:
+                return handler(call, **m.groupdict())
+        return self.not_found(call)
+
+
+class FacebookStandIn(GraphStandIn):
+    """One Page's feed and photos on loopback, with Graph's errors and usage headers."""
+
+    name = "facebook"
+    rejects_duplicates = False
+    ENV = "WST_FACEBOOK_PAGE_TOKEN"
+
+    def __init__(self, *, page_id: str = "104857600000001", page_name: str = "WST",
+                 token: str = "EAAB-facebook-page-token-TEST", version: str = "v21.0",
+                 clock: Callable[[], datetime] | None = None):
+        super().__init__(account_id=page_id, token=token, version=version, clock=clock)
+        self.page_id, self.page_name = page_id, page_name
+        self.feed: list[dict[str, Any]] = []     # newest last
+        self._ids = itertools.count(122100000000000001)
+        v, page = rf"/{version}", rf"(?P<page>{page_id}|me)"
+        self.route("POST", rf"{v}/{page}/feed", self._post_feed)
+        self.route("POST", rf"{v}/{page}/photos", self._post_photo)
+        self.route("GET", rf"{v}/{page}/feed", self._get_feed)
+        self.route("GET", rf"{v}/{page}", self._get_page)
+        # Metrics: a post's fields and its insights (carried by the batch endpoint).
+        post = r"(?P<post>\d+_\d+)"
+        self.route("GET", rf"{v}/{post}", self._get_post)
+        self.route("GET", rf"{v}/{post}/insights", self._get_insights)
+        # Names Meta has retired: any request naming one fails whole with code 100.
+        self.retired_metrics = {"post_impressions", "post_impressions_unique",
+                                "post_engaged_users", "post_impressions_organic"}
+        # post id -> {"shares", "reactions", "comments", "insights": {metric: value}}
+        self.post_metrics: dict[str, dict[str, Any]] = {}
+
+    # -- the contract suite's knobs ----------------------------------------------------------
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        """Each Page post as {"id", "text", "image_alt", "link"}."""
+        with self.lock:
+            return [{"id": p["id"], "text": p["message"], "image_alt": p.get("alt"),
+                     "link": p.get("link")} for p in self.feed]
+
+    @property
+    def create_calls(self) -> list[Call]:
+        """Every attempt to create a post (feed or photo)."""
+        return self.calls_to("POST", rf"/{self.version}/.+/(feed|photos)")
+
+    def delay(self, seconds: float, times: int = 1, land: bool = True) -> None:
+        """Delay the next post creation; `land` says whether the post is made."""
+        rx = f"/{self.version}/"
+        self.delay_next(seconds, times, land,
+                        match=lambda c: c.method == "POST" and c.path.startswith(rx)
+                        and c.path.endswith(("/feed", "/photos")))
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -194,8 +263,6 @@ class FacebookStandIn(StandIn):
 
     # -- metrics -----------------------------------------------------------------------------
 
-    BATCH_LIMIT = 50
-
     def add_post(self, message: str, *, shares: int = 0, reactions: int = 0, comments: int = 0,
                  **insights: int) -> str:
         """A Page post made elsewhere (for metrics tests), with its counts and insight values."""
@@ -204,11 +271,6 @@ class FacebookStandIn(StandIn):
             self.post_metrics[post["id"]] = {"shares": shares, "reactions": reactions,
                                              "comments": comments, "insights": dict(insights)}
         return post["id"]
-
-    @property
-    def batch_calls(self) -> list[Call]:
-        """Every batch request."""
-        return [c for c in self.calls_to("POST", rf"(?:/{self.version})?/?") if c.field("batch")]
 
     def _known_post(self, post: str) -> dict[str, Any] | None:
         if post in self.post_metrics:
@@ -249,43 +311,6 @@ class FacebookStandIn(StandIn):
                  "title": m.replace("_", " ").title(), "description": f"Lifetime: {m}",
                  "id": f"{post}/insights/{m}/lifetime"} for m in names]
         return Reply(200, {"data": data, "paging": {"previous": "", "next": ""}})
-
-    def _batch(self, call: Call) -> Reply:
-        raw = call.field("batch")
-        if not raw:
-            return self.not_found(call)
-        try:
-            ops = json.loads(raw)
-        except ValueError:
-            return graph_error(400, "(#100) The parameter batch must be a JSON array", 100)
-        if not isinstance(ops, list) or len(ops) > self.BATCH_LIMIT:
-            return graph_error(400, "(#100) Too many requests in batch message. Maximum batch "
-                               f"size is {self.BATCH_LIMIT}", 100)
-        with_headers = call.field("include_headers", "true") != "false"
-        answers = []
-        for op in ops:
-            split = urlsplit("/" + str(op.get("relative_url", "")).lstrip("/"))
-            path = split.path if split.path.startswith(f"/{self.version}/") else \
-                f"/{self.version}{split.path}"
-            sub = Call(str(op.get("method", "GET")).upper(), path,
-                       parse_qs(split.query, keep_blank_values=True), {}, b"", split.query)
-            reply = self._route(sub)
-            answer: dict[str, Any] = {"code": reply.status, "body": json.dumps(reply.body)}
-            if with_headers:
-                answer["headers"] = [{"name": "Content-Type",
-                                      "value": "text/javascript; charset=UTF-8"}]
-            answers.append(answer)
-        return Reply(200, answers)
-
-    def _route(self, call: Call) -> Reply:
-        """An operation inside a batch: routed as its own call (the batch's token covers it)."""
-        if call.method == "POST":
-            return self.not_found(call)
-        for method, pattern, handler in self._routes:
-            m = pattern.fullmatch(call.path)
-            if m and method == call.method:
-                return handler(call, **m.groupdict())
-        return self.not_found(call)
 
     def _get_page(self, call: Call, page: str) -> Reply:
         fields = (call.arg("fields") or "name,id").split(",")
