@@ -103,17 +103,15 @@ class FacebookAdapter(ChannelAdapter):
             body = {}
         if response.ok and isinstance(body, dict):
             return body
-        raise _graph_error(self.name, response, body, token, "request")
+        raise _graph_error(self.name, response, body, "request")
 
 
-def _graph_error(channel: str, response: requests.Response, body: Any, token: str,
-                 what: str) -> ChannelError:
+def _graph_error(channel: str, response: requests.Response, body: Any, what: str) -> ChannelError:
     """Our error for a failed Graph answer (shared with the metrics source); `what` was refused."""
     error = body.get("error", {}) if isinstance(body, dict) else {}
     code = error.get("code")
-    detail = _redact(f"{error.get('message') or response.reason} "
-                     f"(HTTP {response.status_code}, code {code}, "
-                     f"subcode {error.get('error_subcode')})", token)
+    detail = (f"{error.get('message') or response.reason} "
+              f"(HTTP {response.status_code}, code {code}, subcode {error.get('error_subcode')})")
     if code == 190 or response.status_code == 401:
         return AuthExpired(channel, f"the Page token no longer works: {detail}; "
                            "generate a new Page access token")
@@ -144,11 +142,6 @@ def _answered_at(response: requests.Response) -> datetime:
         return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
     except (KeyError, TypeError, ValueError):
         return datetime.now(UTC)
-
-
-def _redact(text: str, secret: str) -> str:
-    """Graph sometimes quotes the token back; never let it into a message."""
-    return text.replace(secret, "[token]") if secret else text
 
 
 def _file(image: Path) -> tuple[str, bytes, str]:

@@ -294,7 +294,7 @@ def _split(value: str) -> tuple[str, str]:
 
 
 def _text(reply: bytes | str) -> str:
-    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))[:200]
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 def _is_loopback(host: str) -> bool:

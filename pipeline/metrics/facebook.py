@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from pipeline.channels.base import AuthExpired, ChannelError, RateLimited
-from pipeline.channels.facebook import GRAPH, RATE_CODES, RATE_FALLBACK, WORDING, _graph_error, _redact
+from pipeline.channels.facebook import GRAPH, RATE_CODES, RATE_FALLBACK, WORDING, _graph_error
 from pipeline.channels.http import send
 from pipeline.metrics.base import (
     POST_FIELD,
@@ -106,7 +106,7 @@ class FacebookSource(MetricSource):
         if answer.get("code") != 200 or not isinstance(body, dict) or "error" in body:
             error = body.get("error", {}) if isinstance(body, dict) else {}
             code = error.get("code")
-            message = self._clean(str(error.get("message") or f"HTTP {answer.get('code')}"))
+            message = str(error.get("message") or f"HTTP {answer.get('code')}")
             if code == 190:
                 raise AuthExpired(self.name, f"the Page token no longer works: {message}; "
                                   "generate a new Page access token")
@@ -171,7 +171,4 @@ class FacebookSource(MetricSource):
             body = None
         if response.ok and isinstance(body, list):
             return body
-        raise _graph_error(self.name, response, body, token, "batch")
-
-    def _clean(self, text: str) -> str:
-        return _redact(text, self.settings.secret("token", self.environ) or "")
+        raise _graph_error(self.name, response, body, "batch")
