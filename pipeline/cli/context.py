@@ -38,6 +38,10 @@ class Context:
             self._config = load_config(self.config_path)
         return self._config
 
+    def store_url(self) -> str | None:
+        """The store's URL if the config was loaded (for messages about the store)."""
+        return self._config.store_url if self._config is not None else None
+
     def project(self) -> Project:
         """Load and cross-check calendar and content (problems kept, never raised)."""
         return load_project(self.config)
