@@ -6,12 +6,16 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
+from pipeline.store.errors import URL_FORMS
 from pipeline.tomlfile import TomlFile, read_toml
 from pipeline.validation import Strict, validate
 
@@ -34,6 +38,15 @@ class Partnership(Strict):
     website: str = Field(description="The partnership's website (https://...).")
     timezone: str = Field("Europe/London", description="Local time zone for every time written in the calendar and content.")
 
+    @field_validator("website")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            host = parts.hostname or value.split("://")[-1].split("/")[0] or "www.example.org.uk"
+            raise ValueError(f"write the address in full with https://, e.g. https://{host}")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -53,12 +66,33 @@ class Official(Strict):
     emergency: str = Field("999", description="Number for immediate danger.")
     website: str = Field(description="The website as written in copy, without https://.")
 
+    @field_validator("website")
+    @classmethod
+    def _bare_host(cls, value: str) -> str:
+        if "://" in value or not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?", value):
+            host = urlsplit(value if "://" in value else "//" + value).hostname or "www.example.org.uk"
+            raise ValueError(f"write the address as it appears in copy, without https://, e.g. {host}")
+        return value
+
 
 class Store(Strict):
     """Where the ledger, job store and metrics live."""
 
     url: str = Field("sqlite:///var/wst.sqlite", description="SQLAlchemy database URL; a relative SQLite path is relative to config.toml.")
     lock_stale_seconds: float = Field(120, ge=1, le=86400, description="A daemon whose heartbeat is older than this is presumed dead: another (`wst run --standby`, or a new start) may take over. Longer than a heartbeat (`[scheduler] watch_seconds`) plus any clock difference between machines.")
+
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # the URL may hold a password: the messages never repeat it
+        try:
+            make_url(value).get_dialect()
+        except NoSuchModuleError:
+            raise quiet_error(f"names a kind of database wst cannot use; write e.g. {URL_FORMS}") from None
+        except (ArgumentError, ValueError):
+            raise quiet_error(f"is not a database URL; write e.g. {URL_FORMS}") from None
+        return value
 
 
 class Paths(Strict):
@@ -106,6 +140,16 @@ class Alerts(Strict):
     to: list[str] = Field(default_factory=list, description="Recipients; default: the emails of people holding the business-unit role.")
     username_env: str = Field("", description="Environment variable holding the SMTP user name (optional).")
     password_env: str = Field("", description="Environment variable holding the SMTP password (optional).")
+
+    @field_validator("username_env", "password_env")
+    @classmethod
+    def _env_name(cls, value: str, info) -> str:
+        if value and not ENV_NAME.match(value):
+            # it may be the password itself, written by mistake: never repeat it
+            raise quiet_error(f"must name an environment variable in capitals, e.g. "
+                              f"{info.field_name} = \"WST_ALERTS_{info.field_name[:-4].upper()}\"; "
+                              f"never write the value itself in config.toml")
+        return value
 
 
 class MetricsSettings(Strict):
@@ -170,6 +214,11 @@ class Channel(Strict):
         """Resolve credential `key` (e.g. 'token') from `environ`; None if unset."""
         name = self.env_names.get(f"{key}_env")
         return environ.get(name) if name else None
+
+
+def quiet_error(message: str) -> PydanticCustomError:
+    """An error about a value that its message must not repeat (it may hold a secret)."""
+    return PydanticCustomError("quiet", "{message}", {"message": message})
 
 
 def _channel_key_error(key: str, message: str) -> PydanticCustomError:
@@ -253,7 +302,7 @@ class Config:
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
             rel = url[len(prefix):]
-            if rel and rel != ":memory:":
+            if rel and rel != ":memory:" and not rel.startswith("file:"):  # a URI stays as written
                 return prefix + str(self.resolve(rel))
         return url
 
@@ -271,7 +320,7 @@ _NEEDS_LIVE = {"smtp": ("api_base",), "mailchimp": ("account_id",), "mastodon": 
 def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
     """References inside config.toml: roles named by people and responsibilities exist, and
     every enabled channel has the settings it needs."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _website_slip(settings, source)
     for name, channel in settings.channels.items():
         if not channel.enabled:
             continue
@@ -306,6 +355,19 @@ def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
                 f"({', '.join(resp.accountable)}), so nothing of it can be approved; "
                 f"add the role to a person", severity="warning"))
     return problems
+
+
+def _website_slip(settings: Settings, source: TomlFile) -> list[Problem]:
+    """[official] website a slip away from [partnership] website: one of them is misspelt, and
+    every correct link in the content would be reported instead of this line."""
+    from pipeline.lint import misspelt_host, site_host
+
+    official, own = site_host(settings.official.website), site_host(settings.partnership.website)
+    if not misspelt_host(official, own):
+        return []
+    return [source.problem(("official", "website"),
+        f"[official] website '{settings.official.website}' and [partnership] website "
+        f"'{settings.partnership.website}' differ by a slip: one is misspelt; make them the same")]
 
 
 def load_config(path: Path) -> Config:

@@ -125,9 +125,8 @@ class Renderer:
                 "bulletin-missing", "error",
                 f"{item.id}: there is no content file for the {month} bulletin; run "
                 f"`wst bulletin new --month {month}` and fill it in", f"{month}.toml"),)
-        rendered = self.bulletin(bulletin, item.channel)
-        return None, rendered, tuple(lint_bulletin(bulletin_input(bulletin, ""), rendered,
-                                                   self.context, item.id))
+        rendered, findings = self._bulletin_checked(bulletin, item.channel, item.id)
+        return None, rendered, findings
 
     def content_problems(self) -> list[Problem]:
         """The content checks over every post on each of its enabled channels, and every
@@ -139,29 +138,48 @@ class Renderer:
             if campaign is None:
                 continue
             channels = campaign.channels if cp.post.channels is None else cp.post.channels
-            merged: dict[tuple[str, str, str], list[str]] = {}
+            merged: dict[tuple[str, str, str, tuple], list[str]] = {}
             for name in channels:
                 if name not in enabled:
                     continue
                 for f in self.post(cp, name, f"post '{cp.ref}'")[1]:
                     if f.code == "alt-missing":
                         continue  # the calendar check reports it, on the image's own line
-                    merged.setdefault((f.severity, f.code, f.message), []).append(name)
-            for (severity, code, message), names in merged.items():
-                out.append(cp.at.problem(f"{message} [{code}; {', '.join(names)}]",
+                    loc = ("variants", name) if f.loc == ("text",) and name in cp.post.variants \
+                        else f.loc
+                    merged.setdefault((f.severity, f.code, f.message, loc), []).append(name)
+            for (severity, code, message, loc), names in merged.items():
+                out.append(cp.at.problem(f"{message} [{code}; {', '.join(names)}]", loc,
                                          severity=severity, code=code))
         email = [n for n in self.project.cadence.channels if n in enabled] or ["archive"]
         for month, bulletin in sorted(self.project.bulletins.items()):
             at = self.project.where[f"bulletin:{month}"]
             for f in self.bulletin_findings(bulletin, email[0], f"bulletin {month}"):
-                out.append(at.problem(f"{f.message} [{f.code}]", severity=f.severity, code=f.code))
+                if f.code == "alt-missing" and f.loc[-1:] == ("image",):
+                    continue  # the calendar check reports it, on the image's own line
+                out.append(at.problem(f"{f.message} [{f.code}]", f.loc, severity=f.severity,
+                                      code=f.code))
         return out
 
     def bulletin_findings(self, bulletin: Bulletin, channel_name: str,
                           label: str) -> tuple[Finding, ...]:
         """Check a bulletin as rendered for `channel_name`."""
-        rendered = self.bulletin(bulletin, channel_name)
-        return tuple(lint_bulletin(bulletin_input(bulletin, ""), rendered, self.context, label))
+        return self._bulletin_checked(bulletin, channel_name, label)[1]
+
+    def _bulletin_checked(self, bulletin: Bulletin, channel_name: str,
+                          label: str) -> tuple[RenderedBulletin | None, tuple[Finding, ...]]:
+        # The renderer refuses what must never be sent (an image without alt text); the
+        # checks then say why, on the line to fix, and nothing is rendered to send.
+        rendered: RenderedBulletin | None = None
+        refusal: ValueError | None = None
+        try:
+            rendered = self.bulletin(bulletin, channel_name)
+        except ValueError as exc:
+            refusal = exc
+        findings = tuple(lint_bulletin(bulletin_input(bulletin, ""), rendered, self.context, label))
+        if refusal is not None and not any(f.severity == "error" for f in findings):
+            raise refusal  # a refusal the checks do not explain is a bug, not bad input
+        return rendered, findings
 
     def bulletin(self, bulletin: Bulletin, channel_name: str, *,
                  footer: str | None = None) -> RenderedBulletin:

@@ -76,6 +76,8 @@ def describe(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "channel_key":
         # the input is the whole channel table, possibly with a secret in it: never echo it
         return f"[{key}] {error['ctx']['message']}"
+    if kind == "quiet":
+        return f"'{key}' {error['ctx']['message']}"
     value = error.get("input")
     expected = _EXPECTED.get(kind)
     if kind in ("literal_error", "enum"):

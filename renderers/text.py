@@ -71,6 +71,20 @@ def find_emoji(text: str) -> list[Span]:
             if _EMOJI.search(m.group(0))]
 
 
+# What a rendered link may point at: anything else (javascript:, data:, vbscript:, file:) could
+# run in the reader's browser or mail client, so it is shown as words, never made a link.
+HREF_SCHEMES = frozenset({"https", "http", "mailto", "tel"})
+
+
+def safe_href(url: str) -> str:
+    """`url` if it is safe as a link's address (by its scheme), else ''."""
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return ""
+    return url if scheme in HREF_SCHEMES else ""
+
+
 def full_url(url: str) -> str:
     """`url` with https:// added when it was written as a bare domain."""
     return url if "://" in url else "https://" + url
