@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pipeline.channels.base import Artefact, ChannelError, RateLimited, Transient, Unconfirmed
 from pipeline.channels.registry import has_adapter
+from pipeline.files import inside
 from pipeline.ledger import SYSTEM, LedgerError
 from pipeline.plan import Item
 from pipeline.render import Rendered
@@ -237,7 +238,8 @@ class Publisher:
         if item.kind == "post":
             p = rendered.post
             assert p is not None
-            image = config.content_dir / p.image if p.image else None
+            # resolved again here, so that no path can lead outside content/ at upload either
+            image = inside(config.content_dir, p.image) if p.image else None
             return Artefact(item.id, key, "post", text=p.text, link=p.link, image=image,
                             alt=p.alt, facets=tuple(f.as_record() for f in p.facets))
         b = rendered.bulletin

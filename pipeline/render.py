@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pipeline.channels.registry import has_adapter
 from pipeline.config import Config
 from pipeline.content import Bulletin
+from pipeline.files import FileRefused
+from pipeline.images import Image, open_image, over_limit
 from pipeline.lint import LintContext, lint_bulletin, lint_post
 from pipeline.plan import Item, post_text
 from pipeline.problems import Problem
@@ -88,6 +91,7 @@ class Renderer:
         self.contacts = contacts_of(self.config)
         self._posts = {cp.ref: cp for cp in project.posts}
         self._cache: dict[tuple[str, str, str], tuple] = {}
+        self._images: dict[str, Image | str] = {}  # path as written → the image, or why not
 
     def register(self, cp: CampaignPost) -> None:
         """Make a post from outside content/ (a reactive post) renderable by its source."""
@@ -115,7 +119,29 @@ class Renderer:
             text=post_text(cp.post, channel_name), platform=channel.kind, channel=channel_name,
             campaign=cp.campaign, link=cp.post.link, image=cp.post.image, alt=cp.post.alt,
             max_characters=channel.max_characters), own_hosts=self.hosts)
-        return rendered, tuple(lint_post(rendered, self.context, label))
+        return rendered, (*lint_post(rendered, self.context, label),
+                          *self.image_findings(cp.post.image, channel.kind, label, ("image",)))
+
+    def image_findings(self, written: str, platform: str, label: str,
+                       loc: tuple[str | int, ...]) -> list[Finding]:
+        """image-file (not a real image inside content/) and image-size (more than `platform`
+        takes): the same checks for `wst check`, approval, the preview and before upload."""
+        if not written:
+            return []
+        found = self._images.get(written)
+        if found is None:
+            try:
+                found = open_image(self.config.content_dir, written)
+            except FileRefused as exc:
+                found = str(exc)
+            self._images[written] = found
+        if isinstance(found, str):
+            return [Finding("image-file", "error", f"{label}: image '{written}' {found}", written,
+                            loc=loc)]
+        # limits are the platform's API's; a channel posted by hand takes what its app takes
+        why = over_limit(found, platform) if has_adapter(platform) or platform == "email" else ""
+        return [Finding("image-size", "error", f"{label}: image '{written}' {why}", written,
+                        loc=loc)] if why else []
 
     def _render_bulletin(self, item: Item):
         month = item.source.removeprefix("bulletin:")
@@ -143,7 +169,7 @@ class Renderer:
                 if name not in enabled:
                     continue
                 for f in self.post(cp, name, f"post '{cp.ref}'")[1]:
-                    if f.code == "alt-missing":
+                    if f.code in ("alt-missing", "image-file"):
                         continue  # the calendar check reports it, on the image's own line
                     loc = ("variants", name) if f.loc == ("text",) and name in cp.post.variants \
                         else f.loc
@@ -155,7 +181,7 @@ class Renderer:
         for month, bulletin in sorted(self.project.bulletins.items()):
             at = self.project.where[f"bulletin:{month}"]
             for f in self.bulletin_findings(bulletin, email[0], f"bulletin {month}"):
-                if f.code == "alt-missing" and f.loc[-1:] == ("image",):
+                if f.code in ("alt-missing", "image-file") and f.loc[-1:] == ("image",):
                     continue  # the calendar check reports it, on the image's own line
                 out.append(at.problem(f"{f.message} [{f.code}]", f.loc, severity=f.severity,
                                       code=f.code))
@@ -176,7 +202,9 @@ class Renderer:
             rendered = self.bulletin(bulletin, channel_name)
         except ValueError as exc:
             refusal = exc
-        findings = tuple(lint_bulletin(bulletin_input(bulletin, ""), rendered, self.context, label))
+        findings = (*lint_bulletin(bulletin_input(bulletin, ""), rendered, self.context, label),
+                    *(f for i, story in enumerate(bulletin.story) for f in self.image_findings(
+                        story.image, "email", f"{label} story {i + 1}", ("story", i, "image"))))
         if refusal is not None and not any(f.severity == "error" for f in findings):
             raise refusal  # a refusal the checks do not explain is a bug, not bad input
         return rendered, findings
