@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import difflib
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,7 +12,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -17,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
 from pipeline.store.errors import URL_FORMS
 from pipeline.tomlfile import TomlFile, read_toml
-from pipeline.validation import Strict, validate
+from pipeline.validation import Strict, key_error, validate
 
 CHANNEL_KINDS = ("x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
                  "mailchimp", "smtp", "manual")
@@ -222,9 +225,9 @@ def quiet_error(message: str) -> PydanticCustomError:
 
 
 def _channel_key_error(key: str, message: str) -> PydanticCustomError:
-    """An error about one key of a channel table: it carries the key (so the message names its
-    line) and never the table's values, which may hold a secret written by mistake."""
-    return PydanticCustomError("channel_key", "{message}", {"key": key, "message": message})
+    """An error about one key of a channel table: it names that key's line and never the
+    table's values, which may hold a secret written by mistake."""
+    return key_error(key, message)
 
 
 class Person(Strict):
@@ -324,6 +327,7 @@ def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
     for name, channel in settings.channels.items():
         if not channel.enabled:
             continue
+        problems += _recipients(name, channel, source)
         live = settings.mode == "live" and channel.dry_run is not True
         needed = _NEEDS_ALWAYS.get(channel.kind, ()) + (_NEEDS_LIVE.get(channel.kind, ()) if live else ())
         for key in needed:
@@ -357,6 +361,18 @@ def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
     return problems
 
 
+def _recipients(name: str, channel: Channel, source: TomlFile) -> list[Problem]:
+    """An SMTP channel's recipients file is inside the project and a list of addresses."""
+    if channel.kind != "smtp" or not channel.recipients_file:
+        return []
+    from pipeline.channels.smtp import recipients_problems
+
+    written = channel.recipients_file
+    return [source.problem(("channels", name, "recipients_file"),
+                           f"[channels.{name}] recipients_file '{written}' {why}")
+            for why in recipients_problems(source.path.resolve().parent, written)]
+
+
 def _website_slip(settings: Settings, source: TomlFile) -> list[Problem]:
     """[official] website a slip away from [partnership] website: one of them is misspelt, and
     every correct link in the content would be reported instead of this line."""
@@ -370,6 +386,45 @@ def _website_slip(settings: Settings, source: TomlFile) -> list[Problem]:
         f"'{settings.partnership.website}' differ by a slip: one is misspelt; make them the same")]
 
 
+class ConfigError(InputError):
+    """config.toml cannot be used. When its only faults are unknown keys (a typo), `usable` is
+    the config without them: good enough for `wst check` to go on and report every other
+    problem in the project, never to publish with."""
+
+    def __init__(self, problems: list[Problem], usable: Config | None = None):
+        super().__init__(problems)
+        self.usable = usable
+
+
+def _without_unknown_keys(path: Path, source: TomlFile) -> Config | None:
+    try:
+        Settings.model_validate(source.data)
+        return None
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    data = copy.deepcopy(source.data)
+    for error in errors:
+        loc = list(error["loc"])
+        if error["type"] == "table_key":
+            loc.append(error["ctx"]["key"])
+        elif error["type"] != "extra_forbidden":
+            return None
+        meant = difflib.get_close_matches(str(loc[0]), list(Settings.model_fields), n=1, cutoff=0.6)
+        if len(loc) == 1 and meant and meant[0] not in data:
+            return None  # a section's name misspelt: all it holds would be reported as missing
+        table = functools.reduce(lambda d, k: d.get(k, {}) if isinstance(d, dict) else {},
+                                 loc[:-1], data)
+        if isinstance(table, dict):
+            table.pop(loc[-1], None)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError:
+        return None
+    if any(p.is_error for p in cross_check(settings, source)):
+        return None
+    return Config(settings, path, source)
+
+
 def load_config(path: Path) -> Config:
     """Read and validate config.toml; raise InputError listing every problem."""
     shown = display_path(path)
@@ -380,7 +435,7 @@ def load_config(path: Path) -> Config:
     source = read_toml(path, shown)
     settings, problems = validate(Settings, source.data, source)
     if settings is None:
-        raise InputError(problems)
+        raise ConfigError(problems, _without_unknown_keys(path, source))
     errors = [p for p in cross_check(settings, source) if p.is_error]
     if errors:
         raise InputError(errors)

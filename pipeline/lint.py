@@ -353,6 +353,29 @@ def check_links(text: str, item: str) -> list[Finding]:
         ", ".join(u.text for u in urls))]
 
 
+# Characters nobody sees: control characters (but line breaks and tabs), and the ones that
+# reorder what is shown (a link can be made to read backwards) - never in copy.
+_HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def has_visible_text(text: str) -> bool:
+    """True if `text` has a character a reader sees (not only spaces or invisible marks)."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs") for ch in text)
+
+
+def check_characters(text: str, item: str) -> list[Finding]:
+    """hidden-character: no visible words at all, or a control or direction character."""
+    if text and not has_visible_text(text):
+        return [_finding("hidden-character", ERROR, item,
+                         "has no visible text (only spaces or invisible characters); write the words")]
+    m = _HIDDEN.search(text)
+    if m:
+        return [_finding("hidden-character", ERROR, item,
+            f"holds an invisible control character U+{ord(m.group(0)):04X} after "
+            f"'{' '.join(text[:m.start()].split()[-6:])}'; delete it", f"U+{ord(m.group(0)):04X}")]
+    return []
+
+
 def check_emoji(text: str, item: str) -> list[Finding]:
     """emoji: more than three, or one used twice."""
     found = [e.text.replace("\ufe0f", "") for e in find_emoji(text)]
@@ -519,7 +542,8 @@ def check_identifying(text: str, ctx: LintContext, item: str) -> list[Finding]:
 def lint_text_block(text: str, ctx: LintContext, item: str, *, social: bool = False,
                     reading: bool = True) -> list[Finding]:
     """The text rules on one block of copy (a post's text, a subject, a story's title or body)."""
-    out = [*check_numbers(text, ctx.contacts, item), *check_website(text, ctx.contacts, item),
+    out = [*check_characters(text, item),
+           *check_numbers(text, ctx.contacts, item), *check_website(text, ctx.contacts, item),
            *(check_reading(text, ctx, item) if reading else []), *check_emoji(text, item),
            *check_dash_ranges(text, item), *check_identifying(text, ctx, item)]
     if social:

@@ -153,7 +153,7 @@ def test_secret_value_is_never_printed(project: ProjectDir) -> None:
     project.edit(CONFIG, 'kind = "x"\n', 'kind = "x"\naccess_secret = "s3cr3t-value"\n')
     result = project.wst("check")
     assert result.returncode == 1
-    assert "access_secret" in result.stderr
+    assert "access_secret" in result.stdout + result.stderr
     assert "s3cr3t-value" not in result.stdout + result.stderr
 
 

@@ -8,6 +8,7 @@ line and the fix, and the exit code. Nothing else may be an error, and no traceb
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ class Case:
 
     name: str
     edits: tuple[Edit, ...]
-    expected: str                          # a whole line of the output
+    expected: str                          # a whole line of the output ('…': anything)
     command: tuple[str, ...] = ("check",)
     code: int = 1                          # the exit code
     setup: Callable[[Path], None] | None = None
@@ -69,12 +70,67 @@ def read_only_store(root: Path) -> None:
         encoding="utf-8")
 
 
+# The smallest JPEG header the type check reads: start of image, then a 1x1 frame.
+JPEG = bytes.fromhex("ffd8ffc0001108000100010301220002110103110100")
+PNG_HEADER = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+
+
+def write_bytes(relative: str, data: bytes) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    return setup
+
+
+def link_outside(root: Path) -> None:
+    (root / "content" / "images" / "evil.png").symlink_to(root / "config.toml")
+
+
+def with_bom(root: Path) -> None:
+    path = root / POSTS
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def with_bad_byte(root: Path) -> None:
+    path = root / POSTS
+    path.write_bytes(path.read_bytes().replace(b"Ask your", b"Ask \xff your"))
+
+
+def image(written: str) -> tuple[Edit, ...]:
+    return ((POSTS, "images/sid.png", written),)
+
+
+REACTIVE = ((CONFIG, "[responsibilities.campaign-posts]", '[responsibilities.reactive-posts]\n'
+             'title = "Reactive posts"\naccountable = ["approvers"]\n\n'
+             '[responsibilities.campaign-posts]'),)
+
+
+def post(*args: str) -> tuple[str, ...]:
+    return ("post", "--channels", "facebook", "--approved-by", "approver", *args)
+
+
+SMTP = ('[channels.staff]\nkind = "smtp"\nfrom_address = "wst@example.org"\n'
+        'unsubscribe_url = "https://www.wolverhamptonsafeguarding.org.uk/unsubscribe"\n'
+        'recipients_file = "{file}"\n\n[roles]')
+
+
+def smtp_listing(file: str) -> tuple[Edit, ...]:
+    return ((CONFIG, "[roles]", SMTP.format(file=file)),)
+
+
 def store_url(url: str) -> tuple[Edit, ...]:
     return ((CONFIG, "[roles]", f'[store]\nurl = "{url}"\n\n[roles]'),)
 
 
 def post_text(new: str) -> tuple[Edit, ...]:
     return ((POSTS, TEXT, new),)
+
+
+def wrong_number(name: str, written: str) -> Case:
+    """A wrong child MASH number, written one of the ways people write numbers."""
+    return Case(name, post_text(f"Call {written}. {TEXT}"),
+                f"{POSTS}:9: error: {ON_THE_DAY}: '{written}' is not an official number; did you "
+                f"mean 01902 555392? {OFFICIAL} [official-number; facebook, x]")
 
 
 CASES = [
@@ -98,15 +154,9 @@ CASES = [
          "config.toml:14: error: [official] website 'www.wolverhamptonsafegaurding.org.uk' and "
          "[partnership] website 'https://www.wolverhamptonsafeguarding.org.uk' differ by a slip: "
          "one is misspelt; make them the same"),
-    Case("number-in-brackets", post_text(f"Call (01902) 555 329. {TEXT}"),
-         f"{POSTS}:9: error: {ON_THE_DAY}: '(01902) 555 329' is not an official number; did you "
-         f"mean 01902 555392? {OFFICIAL} [official-number; facebook, x]"),
-    Case("number-international", post_text(f"Call +44 (0)1902 555329. {TEXT}"),
-         f"{POSTS}:9: error: {ON_THE_DAY}: '+44 (0)1902 555329' is not an official number; did "
-         f"you mean 01902 555392? {OFFICIAL} [official-number; facebook, x]"),
-    Case("number-dashes", post_text(f"Call 01902–555–329. {TEXT}"),
-         f"{POSTS}:9: error: {ON_THE_DAY}: '01902–555–329' is not an official number; did you "
-         f"mean 01902 555392? {OFFICIAL} [official-number; facebook, x]"),
+    wrong_number("number-in-brackets", "(01902) 555 329"),
+    wrong_number("number-international", "+44 (0)1902 555329"),
+    wrong_number("number-dashes", "01902–555–329"),
     Case("call-99", post_text(f"In danger? Call 99. {TEXT}"),
          f"{POSTS}:9: error: {ON_THE_DAY}: 'Call 99': 99 is not the emergency number; write 999 "
          f"(immediate danger) [official-number; facebook, x]"),
@@ -168,6 +218,129 @@ CASES = [
          f"{POSTS}:9: warning: {ON_THE_DAY}: possible identifying detail (a school name): "
          f"'St Peter's Primary'; do not name a child's school [identifying; facebook, x]", code=0,
          only=False),
+    # -- files from outside content/, and files that are not what they claim -----------------------
+    Case("image-dot-dot", image("../config.toml"),
+         f"{POSTS}:10: error: image '../config.toml' goes out of content/ with '..'; write the "
+         f"path from content/"),
+    Case("image-absolute-outside", image("/etc/hostname"),
+         f"{POSTS}:10: error: image '/etc/hostname' is outside content/; put the file in content/ "
+         f"and write its path from there"),
+    Case("image-link-outside", image("images/evil.png"),
+         f"{POSTS}:10: error: image 'images/evil.png' is a link to a file outside content/; copy "
+         f"the file into content/ instead of linking to it", setup=link_outside),
+    Case("image-not-an-image", image("images/notes.png"),
+         f"{POSTS}:10: error: image 'images/notes.png' is not a PNG, JPEG, GIF or WebP image (its "
+         f"bytes say otherwise); save it as one of those",
+         setup=write_bytes("content/images/notes.png", b"[partnership]\nname = 'x'\n")),
+    Case("image-wrong-name", image("images/photo.png"),
+         f"{POSTS}:10: error: image 'images/photo.png' is a JPEG image but its name ends '.png'; "
+         f"rename it to end .jpg so that it is sent as what it is",
+         setup=write_bytes("content/images/photo.png", JPEG)),
+    Case("image-too-big-for-facebook", image("images/big.png"),
+         f"{POSTS}:10: error: {ON_THE_DAY}: image 'images/big.png' is 4.5 MB; Facebook takes at "
+         f"most 4 MB: make it smaller [image-size; facebook]",
+         setup=write_bytes("content/images/big.png", PNG_HEADER + bytes(4_500_000 - 33))),
+    Case("post-image-outside-content", REACTIVE,
+         "error: facebook: reactive/worried-about-a-child-call-…/facebook: image "
+         "'…/config.toml' is outside content/; put the file in content/ and write its path "
+         "from there", command=post("--text", "Worried about a child? Call 01902 555392.",
+                                    "--image", "config.toml", "--alt", "A poster."),
+         only=False),  # and "nothing was posted or saved"
+    Case("recipients-outside", smtp_listing("../staff.csv"),
+         "config.toml:32: error: [channels.staff] recipients_file '../staff.csv' goes out of the "
+         "project folder with '..'; write the path from the project folder"),
+    Case("recipients-not-addresses", smtp_listing("staff.csv"),
+         "config.toml:32: error: [channels.staff] recipients_file 'staff.csv' line 3: "
+         "'bob.example.org' is not an email address",
+         setup=write_bytes("staff.csv", b"email,name\nann@example.org,Ann\nbob.example.org,Bob\n")),
+    Case("concerns-csv-device", (), "/dev/zero: error: is not a regular file (a device or a "
+         "pipe?); name a CSV file", command=("record", "concerns", "/dev/zero", "--by", "approver")),
+    Case("content-file-too-big", (),
+         "content/posts/huge.toml: error: is 2.1 MB; a file may be at most 2 MB: make it smaller "
+         "or split it", setup=write_bytes("content/posts/huge.toml", b"# " + b"x" * 2_100_000)),
+    # -- files that will not load, and problems that were not located ---------------------------
+    Case("byte-order-mark", (), "1 events, 1 campaigns, 2 posts, 0 bulletins: 0 error(s), "
+         "0 warning(s)", setup=with_bom, code=0),
+    Case("not-utf-8", (), f"{POSTS}:9: error: not UTF-8 text (byte 0xff on this line); save the "
+         f"file as UTF-8", setup=with_bad_byte),
+    Case("multi-line-string-left-open", ((POSTS, 'text = "It is Safer', 'text = """It is Safer'),),
+         f'{POSTS}:9: error: malformed TOML: the multi-line string that starts here never ends; '
+         f'close it with """; fix the syntax on this line'),
+    Case("unknown-section-in-config", ((CONFIG, "[roles]", '[chanels.y]\nkind = "x"\n\n[roles]'),
+                                       *post_text(f"Call 01902 555329. {TEXT}")),
+         "config.toml:28: error: unknown key 'chanels' (did you mean 'channels'?)", only=False),
+    Case("config-typo-hides-nothing", ((CONFIG, 'short_name = "TSP"', 'shortname = "TSP"'),
+                                       *post_text(f"Call 01902 555329. {TEXT}")),
+         f"{POSTS}:9: error: {ON_THE_DAY}: '01902 555329' is not an official number; did you mean "
+         f"01902 555392? {OFFICIAL} [official-number; facebook, x]", only=False),
+    Case("post-typo-hides-nothing", ((POSTS, 'id = "two-days-to-go"', 'id = "two-days-to-go"\nimages = "x"'),
+                                     *post_text(f"Call 01902 555329. {TEXT}")),
+         f"{POSTS}:10: error: {ON_THE_DAY}: '01902 555329' is not an official number; did you "
+         f"mean 01902 555392? {OFFICIAL} [official-number; facebook, x]", only=False),
+    Case("required-key-misspelt",
+         ((CALENDAR, 'title = "Safer Internet Day"\nrule', 'titel = "Safer Internet Day"\nrule'),),
+         "schedules/calendar.toml:12: error: unknown key 'event.titel' (did you mean 'title'?)"),
+    Case("duplicate-blackout-id", ((CALENDAR, "[[event]]", '[[blackout]]\nid = "b"\ntitle = "A"\n'
+                                    'start = 2027-01-01\nend = 2027-01-02\n\n[[blackout]]\nid = "b"\n'
+                                    'title = "B"\nstart = 2027-02-01\nend = 2027-02-02\n\n[[event]]'),),
+         "schedules/calendar.toml:17: error: duplicate blackout id 'b' (first defined at "
+         "schedules/calendar.toml:10); give each blackout its own id"),
+    Case("duplicate-audience-id",
+         (("content/key-messages.toml", None, '[[audience]]\nid = "parents"\ntitle = "Parents"\n\n'
+           '[[audience]]\nid = "parents"\ntitle = "Carers"\n'),),
+         "content/key-messages.toml:6: error: duplicate audience id 'parents' (first defined at "
+         "content/key-messages.toml:1); give each audience its own id"),
+    Case("duplicate-audit-channel-id", (("content/channel-audit.toml", None, '[[channel]]\nid = "fb"\n'
+                                         'organisation = "WST"\nname = "Facebook"\naudience = "public"\n\n'
+                                         '[[channel]]\nid = "fb"\norganisation = "WST"\nname = "X"\n'
+                                         'audience = "public"\n'),),
+         "content/channel-audit.toml:8: error: duplicate audit channel id 'fb' (first defined at "
+         "content/channel-audit.toml:1); give each audit channel its own id"),
+    Case("rule-month-13", ((CALENDAR, "BYMONTH=2;", "BYMONTH=13;"),),
+         "schedules/calendar.toml:13: error: 'event.rule' = 'FREQ=YEARLY;BYMONTH=13;BYMONTHDAY=6,7,"
+         "8,9,10,11,12;BYDAY=TU': BYMONTH takes months 1 to 12; e.g. "
+         "'FREQ=YEARLY;BYMONTH=11;BYDAY=+3MO'"),
+    Case("rule-no-day", ((CALENDAR, "BYMONTH=2;BYMONTHDAY=6,7,8,9,10,11,12", "BYMONTH=2;BYMONTHDAY=30"),),
+         "schedules/calendar.toml:13: error: 'event.rule' = 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;"
+         "BYDAY=TU': this rule gives no day from 2020 to 2040; check its BYMONTH, BYMONTHDAY and "
+         "BYDAY"),
+    Case("blackout-ends-before-it-starts",
+         ((CALENDAR, "[[event]]", '[[blackout]]\nid = "b"\ntitle = "Election"\nstart = 2027-01-02\n'
+                                  'end = 2027-01-01\n\n[[event]]'),),
+         "schedules/calendar.toml:14: error: [blackout] end 2027-01-01 is before start 2027-01-02; "
+         "swap them, or fix the one that is wrong"),
+    # -- time --------------------------------------------------------------------------------------
+    Case("check-time-skipped-by-the-clocks",
+         ((CALENDAR, "BYMONTH=2;BYMONTHDAY=6,7,8,9,10,11,12;BYDAY=TU", "BYMONTH=3;BYDAY=-1SU"),
+          (POSTS, "on the day at 09:00", "on the day at 01:30")),
+         f"{POSTS}:8: warning: 01:30 on 30 March 2025 does not exist in Europe/London (the clocks go "
+         f"forward); moved to 02:00 BST; choose another time of day, or leave it to go out at the "
+         f"later time", code=0),
+    Case("post-at-skipped-by-the-clocks", REACTIVE,
+         "Error: Invalid value for --at: 01:30 on 28 March 2027 does not exist in Europe/London (the "
+         "clocks go forward); write 2027-03-28 02:00 or later", code=2,
+         command=post("--text", "Worried? Call 01902 555392.", "--at", "2027-03-28 01:30")),
+    Case("post-at-twice-on-the-clock", REACTIVE,
+         "Error: Invalid value for --at: 01:30 on 31 October 2027 happens twice in Europe/London (the "
+         "clocks go back); write it with its offset, e.g. 2027-10-31T01:30+01:00 for the first or "
+         "2027-10-31T01:30+00:00 for the second", code=2,
+         command=post("--text", "Worried? Call 01902 555392.", "--at", "2027-10-31 01:30")),
+    Case("post-at-years-ago", REACTIVE,
+         "Error: Invalid value for --at: Sat 28 Mar 2020 11:30 is in the past; leave --at out to "
+         "post now, or give a time to come", code=2,
+         command=post("--text", "Worried? Call 01902 555392.", "--at", "2020-03-28 11:30")),
+    Case("history-backwards", (), "Error: Invalid value for --to: --to 2026-11-01 is before "
+         "--from 2026-12-01", code=2, command=("history", "--from", "2026-12-01", "--to", "2026-11-01")),
+    # -- words nobody can see ----------------------------------------------------------------------
+    Case("post-blank-text", REACTIVE, "Error: Invalid value for --text: a post needs some text "
+         "(spaces and invisible characters are not text)", code=2, command=post("--text", "   ")),
+    Case("post-invisible-text", REACTIVE, "Error: Invalid value for --text: a post needs some text "
+         "(spaces and invisible characters are not text)", code=2,
+         command=post("--text", "\u200b\ufeff")),
+    Case("post-direction-override", post_text(f"{TEXT} See \u202eku.gro.gnidraugefasnotpmahrevlow"),
+         f"{POSTS}:9: error: {ON_THE_DAY}: holds an invisible control character U+202E after "
+         f"'child which apps they like. See'; delete it [hidden-character; facebook, x]",
+         only=False),
     # -- tracebacks instead of messages ----------------------------------------------------------
     Case("story-blank-alt", ((BULLETIN, None, STORY.replace('alt = "A tablet."', 'alt = "   "')),),
          f"{BULLETIN}:10: error: story 'Safer Internet Day' has an image but no alt text; write "
@@ -195,6 +368,10 @@ CASES = [
 ]
 
 
+def is_error(line: str) -> bool:
+    return ": error: " in line or line.startswith(("Error:", "error:"))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input_gets_one_located_message(project: ProjectDir, case: Case) -> None:
     for relative, old, new in case.edits:
@@ -207,11 +384,13 @@ def test_bad_input_gets_one_located_message(project: ProjectDir, case: Case) -> 
     result = project.wst(*case.command, env={**os.environ, **case.env} if case.env else None)
     lines = output_lines(result)
     shown = "\n".join(lines)
-    assert case.expected in lines, shown
+    expected = re.compile(".*".join(re.escape(part) for part in case.expected.split("…")))
+    found = [line for line in lines if expected.fullmatch(line)]
+    assert found, shown
     assert "Traceback" not in shown
     if case.only:
-        assert [line for line in lines if ": error: " in line or line.startswith("Error:")] \
-            == [case.expected], shown
+        errors = [line for line in lines if is_error(line)]
+        assert errors == (found[:1] if is_error(found[0]) else []), shown
     if case.secret:
         assert case.secret not in shown
     assert result.returncode == case.code, shown
