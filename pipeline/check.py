@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
-from pipeline.calendar import Occurrence, occurrences, send_day_in, windows
+from pipeline.calendar import Occurrence, Window, occurrences, send_day_in, windows
 from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS
-from pipeline.files import FileRefused
-from pipeline.images import open_image
 from pipeline.problems import WARNING, Problem, did_you_mean
 from pipeline.project import Located, Project
 from pipeline.timing import clock_change_days, parse_when, resolve_local
@@ -115,9 +112,8 @@ def _check_channel(project: Project, at, loc, name: str, kinds: frozenset[str]) 
 
 def _check_posts(project: Project, changes: frozenset[date]) -> list[Problem]:
     out: list[Problem] = []
-    content = project.config.content_dir
     reported: set[str] = set()
-    expanded: dict[str, list[Occurrence]] = {}
+    expanded: dict[str, list[tuple[Occurrence, Window]]] = {}
     for cp in project.posts:
         post, at = cp.post, cp.at
         campaign = project.campaigns.get(cp.campaign)
@@ -146,7 +142,7 @@ def _check_posts(project: Project, changes: frozenset[date]) -> list[Problem]:
             out.append(at.problem(_unknown("audience", post.audience, project.audiences,
                 "audiences are listed in content/key-messages.toml"), ("audience",)))
         if post.image:
-            out += _check_image(at, ("image",), content, post.image)
+            out += _check_image(project, at, ("image",), post.image)
             if not post.alt.strip():
                 out.append(at.problem(f"post '{cp.ref}' has an image but no alt text; write "
                                       f"alt = \"...\" describing it, including any words in it",
@@ -157,16 +153,14 @@ def _check_posts(project: Project, changes: frozenset[date]) -> list[Problem]:
     return out
 
 
-def _check_image(at: Located, loc: tuple, content: Path, written: str) -> list[Problem]:
+def _check_image(project: Project, at: Located, loc: tuple, written: str) -> list[Problem]:
     """The image is a real image file inside content/ (its platform limits are content checks)."""
-    try:
-        open_image(content, written)
-    except FileRefused as exc:
-        return [at.problem(f"image '{written}' {exc}", loc)]
-    return []
+    found = project.image(written)
+    return [at.problem(f"image '{written}' {found}", loc)] if isinstance(found, str) else []
 
 
-def _check_timing(project: Project, cp, campaign, expanded: dict[str, list[Occurrence]],
+def _check_timing(project: Project, cp, campaign,
+                  expanded: dict[str, list[tuple[Occurrence, Window]]],
                   changes: frozenset[date]) -> list[Problem]:
     post, at = cp.post, cp.at
     when = parse_when(post.when)
@@ -180,23 +174,23 @@ def _check_timing(project: Project, cp, campaign, expanded: dict[str, list[Occur
     event = project.events.get(anchor)
     if event is None:
         return []  # reported against the campaign
-    occs = expanded.get(anchor)
-    if occs is None:  # once per event, not once per post
+    occs = expanded.get(f"{campaign.id}@{anchor}")
+    if occs is None:  # once per campaign and event, not once per post
         first, last = date(_CHECK_YEARS[0], 1, 1), date(_CHECK_YEARS[1], 12, 31)
-        occs = expanded[anchor] = occurrences(event, first, last)
+        occs = expanded[f"{campaign.id}@{anchor}"] = [
+            (occ, windows(campaign, occ)) for occ in occurrences(event, first, last)]
     if when.form == "nth" and when.n > event.days:
         return [at.problem(f"post '{cp.ref}' is on day {when.n} but '{anchor}' lasts "
                            f"{event.days} day(s)", ("when",))]
     if when.form == "abs":
         assert when.absolute is not None
-        if not any(windows(campaign, o).contains(when.absolute) for o in occs):
+        if not any(win.contains(when.absolute) for _, win in occs):
             return [at.problem(f"post '{cp.ref}' is dated {when.absolute} which is outside every "
                                f"live window of campaign '{campaign.id}'; move it, or widen "
                                f"live_before_days/live_after_days", ("when",))]
         return _skipped(project, [when.absolute], when.at, changes, at, ("when",))
     days = []
-    for occ in occs:
-        win = windows(campaign, occ)
+    for occ, win in occs:
         for day in when.dates(occ.start, occ.end):
             if not win.contains(day):
                 return [at.problem(
@@ -209,7 +203,6 @@ def _check_timing(project: Project, cp, campaign, expanded: dict[str, list[Occur
 
 def _check_bulletins(project: Project) -> list[Problem]:
     out: list[Problem] = []
-    content = project.config.content_dir
     for month, bulletin in project.bulletins.items():
         at = project.where[f"bulletin:{month}"]
         if month < project.cadence.from_month:
@@ -221,7 +214,7 @@ def _check_bulletins(project: Project) -> list[Problem]:
                                   (), WARNING))
         for i, story in enumerate(bulletin.story):
             if story.image:
-                out += _check_image(at, ("story", i, "image"), content, story.image)
+                out += _check_image(project, at, ("story", i, "image"), story.image)
                 if not story.alt.strip():
                     out.append(at.problem(f"story '{story.title}' has an image but no alt text; "
                                           f"write alt = \"...\"", ("story", i, "image")))

@@ -55,6 +55,11 @@ def regular(path: Path, most: int, what: str = "file") -> int:
     if not path.is_file():
         raise FileRefused(f"is not a regular file (a device or a pipe?); name a {what}")
     if st.st_size > most:
-        raise FileRefused(f"is {st.st_size / MB:.1f} MB; a {what} may be at most {most / MB:g} MB: "
-                          f"make it smaller or split it")
+        raise FileRefused(f"is {size(st.st_size)}; a {what} may be at most {size(most)}: make it "
+                          f"smaller or split it")
     return st.st_size
+
+
+def size(n: int) -> str:
+    """A size in bytes as a person reads it: 2.1 MB, 100 KB."""
+    return f"{n / MB:.1f} MB" if n >= MB else f"{n / 1000:.0f} KB"

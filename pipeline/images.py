@@ -7,6 +7,7 @@ is approved or sent. The limits are the platforms' own, from their documentation
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class Image:
     width: int
     height: int
     size: int       # bytes
+    digest: str     # a short hash of its bytes (an image takes part in a post's version)
 
 
 def sniff(data: bytes) -> tuple[str, int, int] | None:
@@ -117,7 +119,8 @@ def open_image(folder: Path, written: str) -> Image:
         raise FileRefused(f"not found under {display_path(folder)}/; add the file or fix the path")
     size = regular(path, LARGEST, "image")
     with path.open("rb") as handle:
-        found = sniff(handle.read(size))
+        data = handle.read(size)
+    found = sniff(data)
     if found is None or not found[1] or not found[2]:
         raise FileRefused("is not a PNG, JPEG, GIF or WebP image (its bytes say otherwise); "
                           "save it as one of those")
@@ -125,7 +128,7 @@ def open_image(folder: Path, written: str) -> Image:
     if path.suffix.lower() not in SUFFIXES[kind]:
         raise FileRefused(f"is a {NAMES[kind]} image but its name ends '{path.suffix}'; rename it "
                           f"to end {SUFFIXES[kind][0]} so that it is sent as what it is")
-    return Image(path, kind, width, height, size)
+    return Image(path, kind, width, height, size, hashlib.sha256(data).hexdigest()[:16])
 
 
 def over_limit(image: Image, platform: str) -> str:

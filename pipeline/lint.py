@@ -6,6 +6,7 @@ publication; warnings are shown; identifying-detail warnings need a named person
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -25,6 +26,7 @@ HASHTAGS_MAX = 2
 LINKS_MAX = 1
 EMOJI_MAX = 3
 INSTAGRAM_HASHTAGS_MAX = 30
+EMAIL_CLIP = 102 * 1024  # Gmail shows only this much of an email's HTML
 
 # National helplines that may appear beside the official numbers (digits only).
 NATIONAL_NUMBERS = {
@@ -150,6 +152,7 @@ _SHORT_CALL = re.compile(r"\b(?:call|dial|ring|phone)\s+(?:(?:the\s+)?(?:police|
 UK_NUMBER_MAX = 11  # digits of the longest UK number dialled at home (01902 555392)
 
 
+@functools.lru_cache(maxsize=1024)
 def national(number: str) -> str:
     """The digits of a number as dialled in the UK: +44 or 0044 becomes 0, and (0) is dropped."""
     digits = re.sub(r"\D", "", number)
@@ -231,7 +234,9 @@ def site_host(url: str) -> str:
 
 def misspelt_host(host: str, right: str) -> bool:
     """True when `host` is a slip (1 to SLIP_MAX edits) away from `right`."""
-    return bool(host and right) and 0 < edit_distance(host, right) <= SLIP_MAX
+    # lengths further apart than a slip cannot be one: no need to align them letter by letter
+    return bool(host and right) and abs(len(host) - len(right)) <= SLIP_MAX \
+        and 0 < edit_distance(host, right) <= SLIP_MAX
 
 
 def _host_problem(url: str, contacts: Contacts) -> str:
@@ -468,13 +473,14 @@ _PLURAL_GROUPS = frozenset({"children", "people", "pupils", "students", "adults"
 
 
 def _allowed(name: str, allowed: Iterable[str]) -> bool:
+    """True if `name` holds one of `allowed` (given in lower case)."""
     low = name.lower()
-    return any(low == a.lower() or a.lower() in low for a in allowed)
+    return any(a in low for a in allowed)
 
 
 def check_identifying(text: str, ctx: LintContext, item: str) -> list[Finding]:
     """identifying: possible names, postcodes, school names, or an age with a place."""
-    allowed = (*ctx.allowed_names, *_KNOWN_NAMES)
+    allowed = tuple(a.lower() for a in (*ctx.allowed_names, *_KNOWN_NAMES))
     out: list[Finding] = []
 
     def flag(what: str, evidence: str, fix: str) -> None:
@@ -493,7 +499,7 @@ def check_identifying(text: str, ctx: LintContext, item: str) -> list[Finding]:
             if len(run) < 2 and not (m.start() < start and m.group(0).split()[0].lower() in _TITLES):
                 continue
             name = " ".join(run)
-            lowered = [re.sub(r"['’]s$", "", w).lower() for w in run]
+            lowered = [w.removesuffix("'s").removesuffix("’s").lower() for w in run]
             if _allowed(name, allowed) or any(w in _KNOWN_WORDS for w in lowered[1:]) \
                     or all(w in _KNOWN_WORDS for w in lowered):
                 continue
@@ -552,27 +558,29 @@ def lint_text_block(text: str, ctx: LintContext, item: str, *, social: bool = Fa
     return out
 
 
-def lint_platform(rendered: RenderedPost, ctx: LintContext, item: str) -> list[Finding]:
-    """The rules that depend on the platform and on the post's fields, not on its words: length,
-    Instagram's, the image and its alt text, and the `link` a person wrote."""
-    return [*_at(check_length(rendered, item), "text"), *check_instagram(rendered, item),
-            *_at(check_image(rendered.image, rendered.alt, item, ctx),
-                 "alt" if rendered.alt.strip() else "image"),
-            *_at(check_link(rendered.link, ctx, item, POST_SCHEMES), "link")]
+def lint_platform(rendered: RenderedPost, item: str) -> list[Finding]:
+    """The rules that depend on the platform: its length and Instagram's."""
+    return [*_at(check_length(rendered, item), "text"), *check_instagram(rendered, item)]
+
+
+def lint_words(text: str, image: str, alt: str, link: str, ctx: LintContext,
+               item: str) -> list[Finding]:
+    """The rules on what a person wrote: the text (with its link), the image's alt text, and
+    the link itself. The same on every platform, so a caller may check a post once."""
+    about_link = _at(check_link(link, ctx, item, POST_SCHEMES), "link")
+    link = link.strip()
+    # the link is in the text too: its finding there would be the same one again
+    words = [f for f in _at(lint_text_block(text, ctx, item, social=True), "text")
+             if not (link and f.evidence == link and f.code in ("official-website", "link-scheme",
+                                                                  *(g.code for g in about_link)))]
+    return [*_at(check_image(image, alt, item, ctx), "alt" if alt.strip() else "image"),
+            *about_link, *words]
 
 
 def lint_post(rendered: RenderedPost, ctx: LintContext, item: str) -> list[Finding]:
     """Every rule on one rendered post; errors block publication."""
-    return merge_post_findings(lint_platform(rendered, ctx, item),
-                               _at(lint_text_block(rendered.text, ctx, item, social=True), "text"),
-                               rendered.link)
-
-
-def merge_post_findings(platform: list[Finding], text: list[Finding], link: str) -> list[Finding]:
-    """Both lists, without the text's second finding about the `link` (it is in the text too)."""
-    about_link = {f.code for f in platform if f.evidence == link.strip()} if link else set()
-    return [*platform, *(f for f in text if not (f.code in about_link or (
-        f.code in ("official-website", "link-scheme") and f.evidence == link.strip())))]
+    return [*lint_platform(rendered, item),
+            *lint_words(rendered.text, rendered.image, rendered.alt, rendered.link, ctx, item)]
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
@@ -644,6 +652,12 @@ def check_email(rendered: RenderedBulletin, item: str) -> list[Finding]:
     if not rendered.text.strip():
         out.append(_finding("text-part-missing", ERROR, item,
             "the email has no plain-text part; write it from the same content as the HTML"))
+    size = len(rendered.html.encode("utf-8"))
+    if size > EMAIL_CLIP:
+        out.append(_finding("email-size", WARNING, item,
+            f"the email is {size // 1000} KB; Gmail clips an email over 102 KB, hiding the rest "
+            f"(and the unsubscribe link) behind 'view entire message': shorten the stories",
+            f"{size // 1000} KB"))
     return out
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +22,9 @@ from pipeline.content import (
     PostsFile,
 )
 from pipeline.files import FileRefused
-from pipeline.images import open_image
+from pipeline.images import Image, open_image
 from pipeline.problems import ERROR, InputError, Problem, display_path
-from pipeline.tomlfile import TomlFile, read_toml
+from pipeline.tomlfile import TOML_MAX, TomlFile, read_toml
 from pipeline.validation import Strict, validate, validate_each
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,6 +93,7 @@ class Project:
     schedules_incomplete: bool = False
     # "event:id" of each table left out for its own errors: the same, for what it defined
     dropped: set[str] = field(default_factory=set)
+    images: dict[str, Image | str] = field(default_factory=dict)  # see image()
 
     @property
     def errors(self) -> list[Problem]:
@@ -105,18 +104,31 @@ class Project:
         """A file path as shown in messages."""
         return display_path(path)
 
+    def image(self, written: str) -> Image | str:
+        """The image a post or story names (relative to content/), or why it cannot be used;
+        read once per path however many posts and channels use it."""
+        found = self.images.get(written)
+        if found is None:
+            try:
+                found = open_image(self.config.content_dir, written)
+            except FileRefused as exc:
+                found = str(exc)
+            self.images[written] = found
+        return found
 
-def _read(path: Path, problems: list[Problem]) -> TomlFile | None:
+
+# A bulletin is one email: its HTML is about ten times its file, and Gmail clips an email over
+# 102 KB, so a bulletin file past this is never sane (a bundled one is under 3 KB).
+BULLETIN_MAX = 100_000
+
+
+def _read(path: Path, problems: list[Problem], most: int = TOML_MAX,
+          what: str = "file") -> TomlFile | None:
     try:
-        return read_toml(path, display_path(path))
+        return read_toml(path, display_path(path), most, what)
     except InputError as exc:
         problems.extend(exc.problems)
         return None
-
-
-def file_digest(path: Path) -> str:
-    """A short content hash of a file (images take part in a post's version)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def _first(project: Project, kind: str, ident: str, here: Located) -> bool:
@@ -193,7 +205,7 @@ def load_content(project: Project) -> None:
     for path in sorted((root / "posts").glob("*.toml")):
         _load_posts(project, path, root)
     for path in sorted((root / "bulletins").glob("*.toml")):
-        source = _read(path, project.problems)
+        source = _read(path, project.problems, BULLETIN_MAX, "bulletin file")
         if source is None:
             continue
         bulletin, problems = validate(Bulletin, source.data, source)
@@ -251,8 +263,8 @@ def _load_posts(project: Project, path: Path, root: Path) -> None:
         project.where[key] = here
         digest = ""
         if post.image:
-            with contextlib.suppress(FileRefused):  # `wst check` says why, on the image's line
-                digest = file_digest(open_image(root, post.image).path)
+            found = project.image(post.image)  # `wst check` says what is wrong with it, if it is
+            digest = found.digest if isinstance(found, Image) else ""
         project.posts.append(CampaignPost(campaign, post, here, digest))
 
 

@@ -8,9 +8,8 @@ from urllib.parse import urlsplit
 from pipeline.channels.registry import has_adapter
 from pipeline.config import Config
 from pipeline.content import Bulletin
-from pipeline.files import FileRefused
-from pipeline.images import Image, open_image, over_limit
-from pipeline.lint import LintContext, lint_bulletin, lint_post
+from pipeline.images import over_limit
+from pipeline.lint import LintContext, lint_bulletin, lint_platform, lint_words
 from pipeline.plan import Item, post_text
 from pipeline.problems import Problem
 from pipeline.project import CampaignPost, Project
@@ -25,7 +24,7 @@ from renderers.model import (
     RenderedPost,
     StoryInput,
 )
-from renderers.social import render_post
+from renderers.social import compose, render_post
 
 
 def contacts_of(config: Config) -> Contacts:
@@ -91,7 +90,7 @@ class Renderer:
         self.contacts = contacts_of(self.config)
         self._posts = {cp.ref: cp for cp in project.posts}
         self._cache: dict[tuple[str, str, str], tuple] = {}
-        self._images: dict[str, Image | str] = {}  # path as written → the image, or why not
+        self._words: dict[tuple[str, str], list[Finding]] = {}  # see post()
 
     def register(self, cp: CampaignPost) -> None:
         """Make a post from outside content/ (a reactive post) renderable by its source."""
@@ -115,11 +114,20 @@ class Renderer:
              label: str) -> tuple[RenderedPost, tuple[Finding, ...]]:
         """Render and check one campaign post for one channel; `label` names it in messages."""
         channel = self.config.settings.channels[channel_name]
-        rendered = render_post(PostInput(
+        given = PostInput(
             text=post_text(cp.post, channel_name), platform=channel.kind, channel=channel_name,
             campaign=cp.campaign, link=cp.post.link, image=cp.post.image, alt=cp.post.alt,
-            max_characters=channel.max_characters), own_hosts=self.hosts)
-        return rendered, (*lint_post(rendered, self.context, label),
+            max_characters=channel.max_characters)
+        rendered = render_post(given, own_hosts=self.hosts)
+        # The words are checked as written, the link untagged: no rule depends on the UTM
+        # tags, so a post is checked once, not once per channel (a variant once more), and a
+        # message quotes the link as the person wrote it.
+        key = (given.text, label)
+        words = self._words.get(key)
+        if words is None:
+            words = self._words[key] = lint_words(compose(given, own_hosts=())[0], cp.post.image,
+                                                  cp.post.alt, cp.post.link, self.context, label)
+        return rendered, (*lint_platform(rendered, label), *words,
                           *self.image_findings(cp.post.image, channel.kind, label, ("image",)))
 
     def image_findings(self, written: str, platform: str, label: str,
@@ -128,13 +136,7 @@ class Renderer:
         takes): the same checks for `wst check`, approval, the preview and before upload."""
         if not written:
             return []
-        found = self._images.get(written)
-        if found is None:
-            try:
-                found = open_image(self.config.content_dir, written)
-            except FileRefused as exc:
-                found = str(exc)
-            self._images[written] = found
+        found = self.project.image(written)
         if isinstance(found, str):
             return [Finding("image-file", "error", f"{label}: image '{written}' {found}", written,
                             loc=loc)]

@@ -143,11 +143,13 @@ def _resolve_prefix(name: tuple[str, ...], counters: dict[tuple[Any, ...], int])
 TOML_MAX = 2 * MB
 
 
-def read_toml(path: Path, display: str | None = None) -> TomlFile:
-    """Parse `path`; raise InputError naming the file and line when it is not valid TOML."""
+def read_toml(path: Path, display: str | None = None, most: int = TOML_MAX,
+              what: str = "file") -> TomlFile:
+    """Parse `path` (a `what` of at most `most` bytes); raise InputError naming the file and
+    line when it is not valid TOML."""
     shown = display or str(path)
     try:
-        regular(path, TOML_MAX, "file")
+        regular(path, most, what)
         data = path.read_bytes()
     except FileRefused as exc:
         raise InputError([Problem(shown, None, ERROR, str(exc))]) from None

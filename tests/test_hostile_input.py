@@ -256,7 +256,7 @@ CASES = [
     Case("concerns-csv-device", (), "/dev/zero: error: is not a regular file (a device or a "
          "pipe?); name a CSV file", command=("record", "concerns", "/dev/zero", "--by", "approver")),
     Case("content-file-too-big", (),
-         "content/posts/huge.toml: error: is 2.1 MB; a file may be at most 2 MB: make it smaller "
+         "content/posts/huge.toml: error: is 2.1 MB; a file may be at most 2.0 MB: make it smaller "
          "or split it", setup=write_bytes("content/posts/huge.toml", b"# " + b"x" * 2_100_000)),
     # -- files that will not load, and problems that were not located ---------------------------
     Case("byte-order-mark", (), "1 events, 1 campaigns, 2 posts, 0 bulletins: 0 error(s), "
