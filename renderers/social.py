@@ -48,11 +48,6 @@ def graphemes(text: str) -> int:
     return len(_GRAPHEME.findall(text))
 
 
-def utf8_offset(text: str, index: int) -> int:
-    """The UTF-8 byte offset of code-point `index` in `text`."""
-    return len(text[:index].encode("utf-8"))
-
-
 def utf8_offsets(text: str, indexes: list[int]) -> dict[int, int]:
     """The UTF-8 byte offset of each code-point index in `indexes`, in one pass over `text`."""
     out: dict[int, int] = {}
