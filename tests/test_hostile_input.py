@@ -228,6 +228,10 @@ CASES = [
     Case("image-link-outside", image("images/evil.png"),
          f"{POSTS}:10: error: image 'images/evil.png' is a link to a file outside content/; copy "
          f"the file into content/ instead of linking to it", setup=link_outside),
+    Case("approve-image-link-outside", image("images/evil.png"),
+         f"{POSTS}:10: error: image 'images/evil.png' is a link to a file outside content/; copy "
+         f"the file into content/ instead of linking to it", setup=link_outside,
+         command=("approve", "--campaign", "safer-internet-day", "--by", "approver")),
     Case("image-not-an-image", image("images/notes.png"),
          f"{POSTS}:10: error: image 'images/notes.png' is not a PNG, JPEG, GIF or WebP image (its "
          f"bytes say otherwise); save it as one of those",
