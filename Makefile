@@ -17,6 +17,9 @@ run: $(STAMP)
 	$(BIN)/wst check
 	$(BIN)/wst plan
 	$(BIN)/wst preview
+	@# the web workspace beside the daemon, on loopback; Ctrl-C stops both
+	$(BIN)/wst serve --invite business-unit & server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/wst run
 
 test: $(STAMP) lint

@@ -95,6 +95,10 @@ accountable = ["approvers"]
 [responsibilities.e-bulletins]
 title = "Bulletins"
 accountable = ["approvers"]
+
+[responsibilities.comms-freeze]
+title = "Comms freeze"
+accountable = ["approvers"]
 """
 
 CALENDAR = '[priorities]\nbench = "Benchmark"\n\n[cadence]\nfrom_month = "2099-01"\nchannels = []\n'

@@ -60,13 +60,21 @@ class Alerts:
         self._email(subject, f"{body}\n\n({kind} at {now.isoformat()})", now)
         return True
 
-    def _email(self, subject: str, body: str, now: datetime) -> None:
-        if not self.settings.smtp_url or not self.to:
+    def tell(self, kind: str, to: list[str], subject: str, body: str, now: datetime) -> None:
+        """Log a notice for named people and email it to their addresses (e.g. an approver's
+        digest); unlike send(), never deduplicated: the caller records what it told."""
+        log.warning("NOTICE %s to %s: %s", kind, ", ".join(to) or "nobody (no email)", subject)
+        if to:
+            self._email(subject, f"{body}\n\n({kind} at {now.isoformat()})", now, to)
+
+    def _email(self, subject: str, body: str, now: datetime, to: list[str] | None = None) -> None:
+        to = self.to if to is None else to
+        if not self.settings.smtp_url or not to:
             return
         message = EmailMessage()
         message["Subject"] = f"[WST pipeline] {subject}"
-        message["From"] = self.settings.from_address or self.to[0]
-        message["To"] = ", ".join(self.to)
+        message["From"] = self.settings.from_address or to[0]
+        message["To"] = ", ".join(to)
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid(domain="wst-pipeline")
         message.set_content(body + "\n")

@@ -20,8 +20,8 @@ from pipeline.reactive import CAMPAIGN as REACTIVE
 from pipeline.reactive import ReactivePost, items_for
 from pipeline.render import Renderer
 
-# How far back the plan looks for items that were due while nothing ran.
-CATCH_UP_DAYS = 7
+# A job the scheduler runs a moment after its time is on time, even with a catch-up window of 0.
+ON_TIME_SLACK = timedelta(seconds=2)
 
 
 class Catalog:
@@ -54,6 +54,11 @@ class Catalog:
         """The scheduler settings in force."""
         return self.config.settings.scheduler
 
+    @property
+    def catch_up(self) -> timedelta:
+        """How late an item may still go out ([scheduler] grace_minutes); later, it is missed."""
+        return timedelta(minutes=self.settings.grace_minutes) + ON_TIME_SLACK
+
     def dry_run_for(self, channel: str) -> bool:
         """True if this channel only writes to the outbox."""
         c = self.config.settings.channels[channel]
@@ -76,12 +81,14 @@ class Catalog:
             i for i in self.reactive_items() if start <= i.due.astimezone(self.config.tz).date() <= end]
         return sorted(items, key=lambda i: (i.due, i.kind, i.campaign, i.id))
 
-    def current_items(self, now: datetime) -> list[Item]:
-        """Items from the catch-up window to the scheduling horizon."""
-        today = now.astimezone(self.config.tz).date()
+    def current_items(self, now: datetime, since: datetime) -> list[Item]:
+        """Items from `since` to the scheduling horizon."""
+        tz = self.config.tz
         lead = timedelta(minutes=self.settings.bulletin_lead_minutes)
-        return self.items(today - timedelta(days=CATCH_UP_DAYS),
-                          today + timedelta(days=self.settings.horizon_days) + lead)
+        return [i for i in self.items(since.astimezone(tz).date(),
+                                      now.astimezone(tz).date()
+                                      + timedelta(days=self.settings.horizon_days) + lead)
+                if self.run_at(i) >= since]
 
     def item(self, item_id: str) -> Item | None:
         """The current item with this id, or None if the plan no longer has it."""

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from pipeline.calendar import Occurrence, Window, occurrences, send_day_in, windows
 from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS
+from pipeline.content import PLACEHOLDER, placeholders
 from pipeline.problems import WARNING, Problem, did_you_mean
 from pipeline.project import Located, Project
 from pipeline.timing import clock_change_days, parse_when, resolve_local
@@ -22,6 +23,7 @@ def cross_check(project: Project) -> list[Problem]:
     out += _check_posts(project, changes)
     out += _check_cadence(project, changes)
     out += _check_bulletins(project)
+    out += _check_drafts(project)
     out += _check_messages(project)
     return out
 
@@ -221,6 +223,36 @@ def _check_bulletins(project: Project) -> list[Problem]:
             if story.link and not story.link_text.strip():
                 out.append(at.problem(f"story '{story.title}' has a link but no link_text saying "
                                       f"where it goes", ("story", i, "link"), WARNING))
+    return out
+
+
+def _check_drafts(project: Project) -> list[Problem]:
+    """Drafts may be saved and previewed, never approved or published: say so on the lines to
+    finish. A bulletin marked ready that still has placeholders is an error (it contradicts
+    itself); a draft's placeholders are warnings."""
+    out: list[Problem] = []
+    for month, bulletin in project.bulletins.items():
+        at = project.where[f"bulletin:{month}"]
+        draft = bulletin.status == "draft"
+        if draft:
+            out.append(at.problem(f'bulletin {month} is marked status = "draft": it can\'t be '
+                                  f'approved or sent until you finish it and set status = "ready"',
+                                  ("status",), WARNING, "draft"))
+        for loc in placeholders(bulletin):
+            what = " ".join(str(p + 1) if isinstance(p, int) else p for p in loc)
+            out.append(at.problem(
+                f"bulletin {month} {what} is still a {PLACEHOLDER} placeholder; write it"
+                + ("" if draft else ' (the bulletin is marked ready: it can\'t be approved '
+                                    'until every placeholder is written)'),
+                loc, WARNING if draft else "error", "placeholder"))
+    for cp in project.posts:
+        texts = {("text",): cp.post.text, ("alt",): cp.post.alt,
+                 **{("variants", name): text for name, text in cp.post.variants.items()}}
+        for loc, text in texts.items():
+            if PLACEHOLDER in text:
+                out.append(cp.at.problem(f"post '{cp.ref}' {' '.join(loc)} is still a "
+                                         f"{PLACEHOLDER} placeholder: it is a draft and can't be "
+                                         f"approved until written", loc, WARNING, "placeholder"))
     return out
 
 

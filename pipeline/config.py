@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse as parse_limit
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
@@ -125,7 +126,9 @@ class Checks(Strict):
 class SchedulerSettings(Strict):
     """How the daemon schedules and retries."""
 
-    grace_minutes: int = Field(60, ge=0, le=10080, description="A job missed while the daemon was down still runs this late; older ones are held and reported.")
+    grace_minutes: int = Field(60, ge=0, le=10080, description="The catch-up window: an item whose time passed (the daemon was down, or a person released it after a hold) still goes out up to this many minutes late; later than that it is held as missed, with an alert, for a person to publish by hand or cancel.")
+    look_back_days: int = Field(7, ge=0, le=366, description="On a store's first run, items due up to this many days before it are recorded too (and, being past their time, held as missed with an alert), so nothing recently due goes unreported. After the first run every item is recorded, at any age.")
+    rehearse_unapproved: bool = Field(False, description="Dry run: write unapproved items to the outbox as well (a rehearsal of everything). By default a dry run applies the live gates: an unapproved item is reported as 'would be held: not approved' and not written as sent.")
     workers: int = Field(32, ge=1, le=128, description="Publications that may run at the same moment (each channel's calls are independent).")
     watch_seconds: float = Field(5, gt=0, le=3600, description="How often `wst run` looks for changes to content/, schedules/ and config.toml.")
     horizon_days: int = Field(400, ge=1, le=3650, description="How far ahead jobs are scheduled.")
@@ -133,6 +136,52 @@ class SchedulerSettings(Strict):
     retry_limit: int = Field(3, ge=0, le=10, description="Retries after a server error (5xx) before an item is reported as failed.")
     retry_backoff_seconds: float = Field(60, ge=0, le=86400, description="First retry delay after a server error; doubles each time.")
     request_timeout_seconds: float = Field(30, gt=0, le=300, description="How long a platform call may take before it counts as unconfirmed.")
+
+
+class FreezeSettings(Strict):
+    """Comms freezes (`wst pause`): who may start and end one, and what happens to what fell due."""
+
+    responsibility: str = Field("comms-freeze", description="The [responsibilities] row whose accountable roles may pause and resume all publication.")
+    undecided: Literal["hold", "cancel"] = Field("hold", description="Items that fell due during a pause wait for a person's decision after it ends (`wst release --held-by-pause`, `wst cancel --held-by-pause`). Nobody decided: `hold` keeps them held and alerts every day; `cancel` cancels them `cancel_after_days` after the pause ended, with an alert.")
+    cancel_after_days: int = Field(7, ge=0, le=365, description="With `undecided = \"cancel\"`: days after a pause ended before what it held is cancelled.")
+
+
+class ApprovalSettings(Strict):
+    """Telling approvers what waits for them."""
+
+    notify: bool = Field(True, description="Email each person one digest when items enter their approvals queue (through [alerts] smtp_url, to the person's email).")
+    remind_days: int = Field(2, ge=0, le=60, description="Remind the people who may approve an item this many days before it falls due unapproved (0: no reminders).")
+
+
+class WebSettings(Strict):
+    """The web workspace (`wst serve`)."""
+
+    host: str = Field("127.0.0.1", description="Address `wst serve` listens on: loopback by default; in production put it behind a TLS reverse proxy (docs/deployment.md).")
+    port: int = Field(8080, ge=1, le=65535, description="Port `wst serve` listens on.")
+    base_url: str = Field("", description="The address people open, for links in emails (e.g. https://comms.wolverhamptonsafeguarding.org.uk); default http://HOST:PORT. Sign-in cookies are marked Secure when it is https.")
+    secret_key_env: str = Field("WST_WEB_SECRET_KEY", pattern=r"^[A-Z][A-Z0-9_]*$", description="Environment variable holding the key that signs session cookies (32 random bytes or more). Unset in a dry run: a new key each start (everyone signs in again). Unset in live mode: `wst serve` refuses to start.")
+    idle_minutes: int = Field(30, ge=1, le=1440, description="A session unused this long ends; the person signs in again.")
+    invite_hours: int = Field(72, ge=1, le=720, description="How long a `wst user invite` link works (once).")
+    sign_in_limit_account: str = Field("5 per 15 minutes", description="Refused sign-ins one account may have before it must wait (a rate limit; only refusals count).")
+    sign_in_limit_address: str = Field("20 per 15 minutes", description="Refused sign-ins one address may make.")
+    proxies: int = Field(0, ge=0, le=5, description="How many reverse proxies are in front of `wst serve`: their X-Forwarded-For, -Proto and -Host are trusted (0: none).")
+    audit_roles: list[str] = Field(default_factory=lambda: ["business-unit", "executive", "cande-cochairs"], description="Roles whose holders may read and export the audit trail (it names people and their addresses).")
+
+    @field_validator("sign_in_limit_account", "sign_in_limit_address")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse_limit(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a rate limit; write e.g. \"5 per 15 minutes\"") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"'{value}' is not a web address; write e.g. https://comms.example.org")
+        return value.rstrip("/")
 
 
 class Alerts(Strict):
@@ -236,7 +285,7 @@ class Person(Strict):
     name: str = Field(description="Name or role title shown in approvals.")
     roles: list[str] = Field(default_factory=list, description="RASCI roles this person holds (ids from [roles]).")
     organisation: str = Field("", description="Their organisation.")
-    email: str = Field("", description="Where alerts and test sends go.")
+    email: str = Field("", description="Where alerts, approval digests and reminders, and test sends go.")
 
 
 class Responsibility(Strict):
@@ -262,6 +311,9 @@ class Settings(Strict):
     checks: Checks = Field(default_factory=Checks, description="Content check settings.")
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings, description="The daemon's scheduling.")
     alerts: Alerts = Field(default_factory=Alerts, description="Alert delivery.")
+    freeze: FreezeSettings = Field(default_factory=FreezeSettings, description="Comms freezes.")
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings, description="Approver notices.")
+    web: WebSettings = Field(default_factory=WebSettings, description="The web workspace.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Engagement collection and evaluation.")
     channels: dict[Id, Channel] = Field(default_factory=dict, description="Publishing channels by name.")
     roles: dict[Id, str] = Field(default_factory=dict, description="RASCI roles: id = title.")
@@ -277,6 +329,7 @@ class Config:
         self.path = path
         self.root = path.resolve().parent  # absolute, so a later chdir cannot move the store
         self.source = source
+        self.warnings: list[Problem] = []  # what `wst check` reports about config.toml itself
 
     @property
     def tz(self) -> ZoneInfo:
@@ -358,6 +411,12 @@ def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
                 f"nobody in [people] holds an accountable role for '{work}' "
                 f"({', '.join(resp.accountable)}), so nothing of it can be approved; "
                 f"add the role to a person", severity="warning"))
+    freeze = settings.freeze.responsibility
+    if freeze not in settings.responsibilities:
+        at = ("freeze", "responsibility") if ("freeze", "responsibility") in source.lines else ()
+        problems.append(source.problem(at,
+            f"no [responsibilities.{freeze}] row, so nobody may pause or resume publication "
+            f"(`wst pause`); add one naming the accountable roles", severity="warning"))
     return problems
 
 
@@ -436,7 +495,10 @@ def load_config(path: Path) -> Config:
     settings, problems = validate(Settings, source.data, source)
     if settings is None:
         raise ConfigError(problems, _without_unknown_keys(path, source))
-    errors = [p for p in cross_check(settings, source) if p.is_error]
+    found = cross_check(settings, source)
+    errors = [p for p in found if p.is_error]
     if errors:
         raise InputError(errors)
-    return Config(settings, path, source)
+    config = Config(settings, path, source)
+    config.warnings = [p for p in found if not p.is_error]
+    return config

@@ -65,6 +65,35 @@ class Bulletin(Strict):
     story: list[Story] = Field(default_factory=list)
 
 
+# What `wst bulletin new` writes where words are still to come: its presence makes a draft.
+PLACEHOLDER = "WRITE:"
+
+
+def placeholders(bulletin: Bulletin) -> list[tuple[str | int, ...]]:
+    """Where a bulletin still has a placeholder (key paths, for located messages)."""
+    found: list[tuple[str | int, ...]] = [
+        (key,) for key in ("subject", "preheader", "intro") if PLACEHOLDER in getattr(bulletin, key)]
+    for i, story in enumerate(bulletin.story):
+        found += [("story", i, key) for key in ("title", "body", "link_text", "alt")
+                  if PLACEHOLDER in getattr(story, key)]
+    return found
+
+
+def draft_note(bulletin: Bulletin) -> str:
+    """Why a bulletin is a draft ('' when it is ready to approve)."""
+    if bulletin.status == "draft":
+        return 'marked status = "draft"'
+    if placeholders(bulletin):
+        return f"still has {PLACEHOLDER} placeholders"
+    return ""
+
+
+def post_draft_note(post: Post) -> str:
+    """Why a post is a draft ('' when it is ready to approve)."""
+    texts = [post.text, *post.variants.values(), post.alt]
+    return f"still has {PLACEHOLDER} placeholders" if any(PLACEHOLDER in t for t in texts) else ""
+
+
 class Audience(Strict):
     """A target group from Appendices 3 and 4."""
 

@@ -10,7 +10,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,9 +20,10 @@ from pipeline.jobs import PUBLISHERS
 from pipeline.plan import Item
 from pipeline.publisher import PREPARE_AHEAD, Publisher, PublishResult
 from pipeline.scheduler import PUBLISH_PREFIX, RETRY_PREFIX, make_scheduler, reconcile, schedule_retry
+from pipeline.services.notices import tell_approvers
 from pipeline.states import State
 from pipeline.store import LockHolder, Store, StoreFileChanged
-from pipeline.workspace import Workspace, utc_now
+from pipeline.workspace import Fingerprint, Workspace, utc_now
 
 log = logging.getLogger("wst.daemon")
 COLLECT_FUNC = "pipeline.metrics.collect:collect_job"
@@ -45,31 +45,6 @@ class AlreadyRunning(Exception):
         where = f"pid {holder.pid} on {holder.host}" if holder else "another process"
         super().__init__(f"another `wst run` ({where}) is already publishing from this store; "
                          f"stop it first, or point this one at another store with [store] url")
-
-
-@dataclass
-class Fingerprint:
-    """The modification state of everything the plan is made from."""
-
-    value: tuple
-
-    @classmethod
-    def of(cls, ws: Workspace) -> Fingerprint:
-        """Every input file's time and size, and the reactive posts saved in the store."""
-        config = ws.config
-        paths = [Path(ws.config_path)]
-        for folder in (config.schedules_dir, config.content_dir):
-            if folder.is_dir():
-                paths += sorted(p for p in folder.rglob("*") if p.is_file())
-        stats = []
-        for p in paths:
-            try:
-                st = p.stat()
-            except FileNotFoundError:
-                continue
-            stats.append((str(p), st.st_mtime_ns, st.st_size))
-        # a reactive post scheduled with `wst post --at` changes the plan too
-        return cls((*stats, ws.reactive.signature()))
 
 
 def owner_name() -> str:
@@ -123,6 +98,8 @@ def run_once(config_path: Path, environ: Mapping[str, str],
             housekeeping.recheck_flagged(publisher, now)
             done = housekeeping.catch_up(publisher, now, items)
             housekeeping.alert_unapproved(ws, now)
+            housekeeping.settle_undecided(ws, now)
+            tell_approvers(ws, now)
             return done
         finally:
             ws.store.release_daemon_lock(owner)
@@ -180,6 +157,7 @@ class Daemon:
         result = reconcile(self.scheduler, items, ws.config_path, now, ws.catalog.run_at)
         log.info("scheduled: %s", result)
         housekeeping.recheck_flagged(self.publisher, now)
+        tell_approvers(ws, now)
         log.info("prepared %d item(s) due within %s", self.publisher.prepare(now), PREPARE_AHEAD)
         self.scheduler.add_job(
             COLLECT_FUNC, "interval", minutes=ws.config.settings.metrics.every_minutes,
@@ -223,6 +201,8 @@ class Daemon:
             if now - last_unapproved >= UNAPPROVED_EVERY:
                 last_unapproved = now
                 housekeeping.alert_unapproved(ws, now)
+                housekeeping.settle_undecided(ws, now)
+                tell_approvers(ws, now)
 
     def _replan(self, now: datetime) -> None:
         """After an edit: record the new plan and move the jobs to match it."""
@@ -236,6 +216,7 @@ class Daemon:
         for entry in ws.ledger.publications.entries(states=[State.PLANNED, State.APPROVED]):
             if entry.key in due:
                 self._retry(due[entry.key], now)
+        tell_approvers(ws, now)  # a new item, or a new version whose approval the edit voided
 
     def shutdown(self) -> None:
         """Stop cleanly: let running publications finish, then give the lock up."""

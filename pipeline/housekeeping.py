@@ -17,16 +17,14 @@ log = logging.getLogger("wst.daemon")
 
 
 def sync(ws: Workspace, now: datetime) -> list[Item]:
-    """Record every current item in the ledger (so it can be approved ahead of time).
-
-    Nothing was expected to publish before the pipeline first ran on this store, so items due
-    before then (less the grace time) are left out rather than reported as missed.
-    """
+    """Record every item from the store's first run to the horizon in the ledger, so it can be
+    approved ahead of time and nothing due is ever skipped, at any age. On the first run, items
+    due in the `look_back_days` before it are recorded too (they were due recently: what
+    happened to them is reported); older ones predate the pipeline on this store."""
     catalog = ws.catalog
-    items = catalog.current_items(now)
     since = ((ws.ledger.reads.first_seen() or now)
-             - timedelta(minutes=catalog.settings.grace_minutes))
-    items = [i for i in items if catalog.run_at(i) >= since]
+             - timedelta(days=catalog.settings.look_back_days))
+    items = catalog.current_items(now, since)
     ws.ledger.publications.sync_planned(items, now, dry_run=catalog.dry_run_for)
     return items
 
@@ -91,3 +89,38 @@ def alert_unapproved(ws: Workspace, now: datetime) -> int:
         ws.alerts.send("unapproved", f"{len(soon)} item(s) due within a day are not approved",
                        f"{lines}\n\nApprove with: wst approve ITEM --by PERSON", now)
     return len(soon)
+
+
+def settle_undecided(ws: Workspace, now: datetime) -> int:
+    """What ended pauses still hold, nobody having decided: cancel it once `cancel_after_days`
+    have passed (`[freeze] undecided = "cancel"`), or keep it held and say so again each day.
+    Either way an alert goes out; nothing waits in silence. Returns how many were cancelled."""
+    settings = ws.config.settings.freeze
+    publications = ws.ledger.publications
+    cancelled = 0
+    for pause, ended in ws.ledger.pauses.ended(now):
+        held = publications.entries(states=[State.HELD], pause_id=pause.id)
+        if not held:
+            continue
+        wait = timedelta(days=settings.cancel_after_days)
+        if settings.undecided == "cancel" and now >= ended + wait:
+            reason = (f"nobody decided within {settings.cancel_after_days} day(s) after the pause "
+                      f"({pause.reason}) ended; cancelled as [freeze] undecided says")
+            for entry in held:
+                publications.cancel(entry.key, reason, SYSTEM, now)
+            cancelled += len(held)
+            ws.alerts.send("pause-decision", f"{len(held)} item(s) held by the pause "
+                           f"'{pause.reason}' were cancelled", reason + "\n\n" +
+                           "\n".join(e.item_id for e in held), now)
+            continue
+        when = (f"they are cancelled on {(ended + wait).astimezone(ws.config.tz):%a %d %b %H:%M}"
+                if settings.undecided == "cancel" else "they stay held until someone decides")
+        # one alert a day (the subject carries the date)
+        ws.alerts.send("pause-decision",
+                       f"{len(held)} item(s) held by the pause '{pause.reason}' wait for a "
+                       f"decision ({now.astimezone(ws.config.tz):%d %b})",
+                       f"Release them: wst release --held-by-pause --pause {pause.id} --by PERSON\n"
+                       f"or cancel them: wst cancel --held-by-pause --pause {pause.id} "
+                       f"--reason ... --by PERSON\nIf nobody decides, {when}.\n\n"
+                       + "\n".join(e.item_id for e in held), now)
+    return cancelled

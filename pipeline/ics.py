@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from icalendar import Calendar, Event
 
 from pipeline.calendar import occurrences, windows
-from pipeline.plan import Plan
 from pipeline.project import Project
+from pipeline.status import Status
 
 _DOMAIN = "wst-pipeline"
+# What a calendar program is told of each status (RFC 5545 VEVENT STATUS).
+_CONFIRMED = frozenset({Status.APPROVED, Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED})
 
 
-def build_ics(project: Project, plan: Plan, stamp: datetime) -> bytes:
-    """An iCalendar document: one timed event per item, an all-day event per campaign window."""
+def build_ics(project: Project, lines: Iterable[Any], start: date, end: date,
+              stamp: datetime) -> bytes:
+    """An iCalendar document: one timed event per item (with its one status, from
+    pipeline.services.statuses), and an all-day event per campaign window."""
     settings = project.config.settings
     cal = Calendar()
     cal.add("prodid", f"-//{settings.partnership.short_name}//publishing pipeline//EN")
@@ -24,21 +30,23 @@ def build_ics(project: Project, plan: Plan, stamp: datetime) -> bytes:
     cal.add("x-wr-calname", f"{settings.partnership.short_name} publishing plan")
     cal.add("x-wr-timezone", settings.partnership.timezone)
     stamp = stamp.astimezone(UTC)
-    for item in plan.items:
+    for line in lines:
+        status = line.status
         ev = Event()
-        ev.add("uid", f"{item.id}@{_DOMAIN}")
+        ev.add("uid", f"{line.item_id}@{_DOMAIN}")
         ev.add("dtstamp", stamp)
-        ev.add("dtstart", item.due.astimezone(UTC))
-        ev.add("dtend", (item.due + timedelta(minutes=15)).astimezone(UTC))
-        ev.add("summary", f"[{item.channel}] {item.title}")
-        ev.add("description", f"{item.kind} for {item.campaign} on {item.channel}\n"
-                              f"status: {item.status}{' (' + item.note + ')' if item.note else ''}\n"
-                              f"id: {item.id}\nversion: {item.version}")
-        ev.add("categories", [item.campaign, item.channel, item.status])
-        if item.status != "planned":
-            ev.add("status", "TENTATIVE")
-        else:
-            ev.add("status", "CONFIRMED")
+        ev.add("dtstart", line.due.astimezone(UTC))
+        ev.add("dtend", (line.due + timedelta(minutes=15)).astimezone(UTC))
+        ev.add("summary", f"[{line.channel}] {line.title} ({status.label})")
+        note = f" ({status.note})" if status.note else ""
+        provisional = f"\ndate: provisional ({line.provisional})" if line.provisional else ""
+        ev.add("description", f"{line.kind} for {line.campaign} on {line.channel}\n"
+                              f"status: {status.label}{note}{provisional}\n"
+                              f"id: {line.item_id}\nversion: {line.version}")
+        ev.add("categories", [line.campaign, line.channel, status.status.value])
+        ev.add("x-wst-status", status.label)  # for programs that read the feed
+        ev.add("status", "CONFIRMED" if status.status in _CONFIRMED else
+               "CANCELLED" if status.status == Status.CANCELLED else "TENTATIVE")
         cal.add_component(ev)
     # a live window reaches up to 90 days either side of its occurrence (the campaign limits)
     reach = timedelta(days=90)
@@ -48,9 +56,9 @@ def build_ics(project: Project, plan: Plan, stamp: datetime) -> bytes:
             event = project.events.get(event_id)
             if event is None:
                 continue
-            for occ in occurrences(event, plan.start - reach, plan.end + reach):
+            for occ in occurrences(event, start - reach, end + reach):
                 win = windows(campaign, occ)
-                if win.live_to < plan.start or win.live_from > plan.end:
+                if win.live_to < start or win.live_from > end:
                     continue
                 cal.add_component(_window_event(campaign, event, occ, win, stamp))
     return cal.to_ical()

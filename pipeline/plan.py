@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from pipeline.calendar import Blackout, occurrences, send_day_in, windows
+from pipeline.content import draft_note, post_draft_note
 from pipeline.problems import WARNING, Problem
 from pipeline.project import CampaignPost, Located, Project
 from pipeline.timing import LocalTime, parse_when, resolve_local
 
-PLANNED, HELD, PROVISIONAL = "planned", "held", "provisional"
+PLANNED, HELD, PROVISIONAL, DRAFT = "planned", "held", "provisional", "draft"
 BULLETIN_CAMPAIGN = "e-bulletin"
 # Bumped when the renderers change what a channel receives, so versions follow the output.
 RENDER_SCHEMA = "1"
@@ -36,6 +37,7 @@ class Item:
     note: str = ""
     help: bool = False
     responsibility: str = ""
+    answers_pause: bool = False   # a reactive post confirmed to answer the event a pause is for
 
     def as_json(self) -> dict[str, str]:
         """The documented JSON shape of `wst plan --json`."""
@@ -172,8 +174,11 @@ def _post_items(project: Project, cp: CampaignPost, start: date, end: date, enab
                 text = post_text(post, name)
                 status, note = PLANNED, ""
                 held = holds.reason(due, text, post.help)
+                draft = post_draft_note(post)
                 if held:
                     status, note = HELD, held
+                elif draft:
+                    status, note = DRAFT, draft
                 elif occ.provisional:
                     status, note = PROVISIONAL, (f"{event.title} {occ.start.year} is not "
                                                  f"confirmed; date predicted from its rule")
@@ -207,18 +212,21 @@ def _bulletin_items(project: Project, start: date, end: date, enabled, channel, 
                 title = bulletin.subject
                 payload = bulletin.model_dump(mode="json")
             else:
-                title = f"{send:%B %Y} e-bulletin: {theme or 'no theme'} (no content file yet)"
+                title = f"{send:%B %Y} e-bulletin: {theme or 'no theme'}"
                 payload = {"missing": key}
             due = due_at(send, cadence.at, project.where.get("cadence"), ("send_time",))
             for name in cadence.channels:
                 if name not in enabled or channel not in (None, name):
                     continue
                 held = holds.reason(due, title, False)
+                draft = (draft_note(bulletin) if bulletin else
+                         f"no content file yet: run `wst bulletin new --month {key}`")
+                status = HELD if held else DRAFT if draft else PLANNED
                 out.append(Item(
                     id=f"bulletin/{key}/{name}", kind="bulletin", campaign=BULLETIN_CAMPAIGN,
                     channel=name, due=due, title=title,
                     version=version_of({"kind": "bulletin", "channel": name, **payload}),
-                    status=HELD if held else PLANNED, source=f"bulletin:{key}", note=held,
+                    status=status, source=f"bulletin:{key}", note=held or draft,
                     responsibility=cadence.responsibility,
                 ))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

@@ -33,3 +33,49 @@ def approval_refusal(settings: Settings, responsibility: str, person: str) -> st
                 f"({', '.join(resp.accountable)}); it may be approved by: "
                 f"{', '.join(allowed) or 'nobody'}")
     return None
+
+
+def freeze_refusal(settings: Settings, person: str) -> str | None:
+    """Why `person` may not pause or resume all publication (or decide what a pause held, or
+    let an item out while one is on), or None if they may."""
+    if person not in settings.people:
+        return f"'{person}' is not in [people] in config.toml"
+    work = settings.freeze.responsibility
+    if work not in settings.responsibilities:
+        return (f"there is no [responsibilities.{work}] row in config.toml, so nobody may pause "
+                f"or resume publication; add one naming the accountable roles")
+    allowed = accountable_for(settings, work)
+    if person not in allowed:
+        return (f"'{person}' does not hold an accountable role for '{work}'; pausing, resuming "
+                f"and deciding what a pause held is for: {', '.join(allowed) or 'nobody'}")
+    return None
+
+
+def decision_refusal(settings: Settings, responsibility: str, person: str) -> str | None:
+    """Why `person` may not release or cancel a held item of `responsibility` (they must be
+    accountable for the item, or for comms freezes), or None if they may."""
+    if person not in settings.people:
+        return f"'{person}' is not in [people] in config.toml"
+    if approval_refusal(settings, responsibility, person) is None:
+        return None
+    if freeze_refusal(settings, person) is None:
+        return None
+    allowed = sorted(set(accountable_for(settings, responsibility))
+                     | set(accountable_for(settings, settings.freeze.responsibility)))
+    return (f"'{person}' is not accountable for '{responsibility}' or for comms freezes; it is "
+            f"for: {', '.join(allowed) or 'nobody'}")
+
+
+def test_send_refusal(settings: Settings, responsibility: str, person: str) -> str | None:
+    """Why `person` may not test-send work of `responsibility` (they must be responsible,
+    accountable or in support for it), or None if they may."""
+    if person not in settings.people:
+        return f"'{person}' is not in [people] in config.toml"
+    resp = settings.responsibilities.get(responsibility)
+    if resp is None:
+        return f"its responsibility '{responsibility}' is not in [responsibilities]"
+    allowed = people_with(settings, [*resp.responsible, *resp.accountable, *resp.support])
+    if person not in allowed:
+        return (f"'{person}' is not responsible, accountable or in support for "
+                f"'{responsibility}'; test sends are for: {', '.join(allowed) or 'nobody'}")
+    return None

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from pipeline.channels.base import Artefact, ChannelError, RateLimited, Transient, Unconfirmed
 from pipeline.channels.registry import has_adapter
 from pipeline.files import inside
 from pipeline.ledger import SYSTEM, LedgerError
-from pipeline.plan import Item
+from pipeline.plan import DRAFT, Item
 from pipeline.render import Rendered
 from pipeline.states import ErrorKind, HoldReason, State
+from pipeline.status import pause_gate
 from pipeline.workspace import Workspace
 
 log = logging.getLogger("wst.publish")
-# A job the scheduler runs a moment after its time is on time, even with a grace time of 0.
-ON_TIME_SLACK = timedelta(seconds=2)
 # Items whose time comes within this long are resolved and rendered ahead (see prepare()).
 PREPARE_AHEAD = timedelta(hours=1)
 
@@ -47,10 +47,17 @@ class PublishResult:
     item_id: str
     outcome: Outcome
     state: State | None = None
+    rehearsal: bool = False   # a dry run: nothing reached the platform
+    note: str = ""            # why it was held, in words
 
     def __str__(self) -> str:
         # "settled" says nothing to a person; the state it is settled in does
-        return self.state.value if self.outcome == Outcome.SETTLED and self.state else self.outcome.value
+        word = self.state.value if self.outcome == Outcome.SETTLED and self.state else self.outcome.value
+        if self.outcome == Outcome.HELD and self.rehearsal:
+            return f"would be held (dry run): {self.note}"
+        if self.outcome == Outcome.PUBLISHED and self.rehearsal:
+            return f"{word} (dry run: written to the outbox, nothing sent)"
+        return f"{word} (dry run)" if self.rehearsal else word
 
 
 # Retries are the scheduler's: the daemon passes a function that schedules one (None: no retry).
@@ -67,7 +74,14 @@ class Publisher:
         self.may_publish = may_publish
 
     def publish(self, item_id: str) -> PublishResult:
-        """Publish one item if everything allows it now."""
+        """Publish one item if everything allows it now (a dry run's result says so)."""
+        result = self._publish(item_id)
+        item = self.ws.catalog.item(item_id)
+        if item is not None and self.ws.catalog.dry_run_for(item.channel):
+            return replace(result, rehearsal=True)
+        return result
+
+    def _publish(self, item_id: str) -> PublishResult:
         ws = self.ws
         now = ws.clock()
         if self.may_publish is not None and not self.may_publish(now):
@@ -92,41 +106,53 @@ class Publisher:
             raise AssertionError("unreachable")
         if entry.state in (State.PUBLISHING, State.UNCONFIRMED):
             return self.resolve_unconfirmed(item, key)
+        dry = entry.dry_run
         if entry.state not in (State.PLANNED, State.APPROVED, State.FAILED):
             return PublishResult(item_id, Outcome.SETTLED, entry.state)
         if entry.state == State.FAILED and entry.error_kind is not None and entry.error_kind.final:
             # e.g. X's duplicate 403: another call would only be refused again
             return PublishResult(item_id, Outcome.SETTLED, State.FAILED)
-        late = now - catalog.run_at(item)
+        # A released row goes out late on purpose: its lateness runs from the release.
+        late = now - max(catalog.run_at(item), entry.released_at or catalog.run_at(item))
         if late < timedelta(0):
             return PublishResult(item_id, Outcome.NOT_DUE, entry.state)
-        grace = catalog.settings.grace_minutes
-        if late > timedelta(minutes=grace) + ON_TIME_SLACK:
-            return self._hold(item, key, HoldReason.MISSED,
-                              f"missed its time by {_span(late)}, beyond the {grace}-minute grace "
-                              f"time; publish it by hand and run `wst resolve`, or cancel it",
-                              now, alert=True)
-        if view.pause is not None and view.pause.holds(item.due, item.help):
-            return self._hold(item, key, HoldReason.PAUSE, f"paused: {view.pause.reason}", now)
+        hold = partial(self._hold, item, key, now=now)
+        if late > catalog.catch_up:
+            return hold(HoldReason.MISSED, f"missed its time by {_span(late)}, beyond the "
+                        f"{catalog.settings.grace_minutes}-minute catch-up window; publish it by "
+                        f"hand and run `wst resolve`, or cancel it", alert=True)
+        gates = [f"due {item.due.isoformat()}, started {_span(late)} late"]
+        if item.status == DRAFT:
+            return hold(HoldReason.DRAFT, f"still a draft at its time ({item.note}); finish it, "
+                        f"approve it, then `wst release`", alert=True)
+        paused, words = pause_gate(view.pause, due=item.due, help_post=item.help,
+                                   answers_pause=item.answers_pause, released_at=entry.released_at)
+        if paused:
+            return hold(HoldReason.PAUSE, words)
+        gates.append(words)
         blocked = view.blocked(now)
         if blocked:
             until = view.health.rate_limited_until if view.health else None
             if until and until > now:
                 self._retry(item, until)
                 return PublishResult(item_id, Outcome.WAITING, entry.state)
-            return self._hold(item, key, HoldReason.CHANNEL_FLAGGED,
-                              f"channel {item.channel} is flagged: {blocked}", now)
+            return hold(HoldReason.CHANNEL_FLAGGED, f"channel {item.channel} is flagged: {blocked}")
+        gates.append(f"channel {item.channel} is healthy")
         rendered = catalog.renderer.render(item)
         if rendered.errors:
-            return self._hold(item, key, HoldReason.CHECK_FAILED, "content checks failed: " +
-                              "; ".join(f.message for f in rendered.errors), now, alert=True)
-        if entry.state == State.PLANNED and not entry.dry_run:
-            return self._hold(item, key, HoldReason.NOT_APPROVED,
-                              "not approved by an accountable person before its time; "
-                              "approve it, then `wst release`", now, alert=True)
-        if not entry.dry_run and not has_adapter(ws.config.settings.channels[item.channel].kind):
+            return hold(HoldReason.CHECK_FAILED, "content checks failed: " +
+                        "; ".join(f.message for f in rendered.errors), alert=True)
+        gates.append("content checks passed")
+        if entry.state == State.PLANNED:
+            if not dry or not catalog.settings.rehearse_unapproved:
+                return hold(HoldReason.NOT_APPROVED, "not approved by an accountable person before "
+                            "its time; approve it, then `wst release`", alert=not dry)
+            gates.append("not approved: rehearsed anyway ([scheduler] rehearse_unapproved)")
+        else:
+            gates.append("approved by an accountable person")
+        if not dry and not has_adapter(ws.config.settings.channels[item.channel].kind):
             return self._by_hand(item, key, rendered, now)
-        return self._send(item, key, self.artefact(item, rendered, key))
+        return self._send(item, key, self.artefact(item, rendered, key, tuple(gates)))
 
     def _send(self, item: Item, key: str, artefact: Artefact) -> PublishResult:
         ws = self.ws
@@ -179,7 +205,7 @@ class Publisher:
             ws.alerts.send("credentials", f"{item.channel}: credentials expired or missing",
                            f"{exc}\nIts items are held until the credentials work again.", now)
             return self._hold(item, key, HoldReason.CHANNEL_FLAGGED,
-                              f"channel {item.channel} is flagged: {exc}", now)
+                              f"channel {item.channel} is flagged: {exc}", now=now)
         subject = (f"{item.id}: the platform already has this text" if kind == ErrorKind.DUPLICATE
                    else f"{item.id} was refused")
         ws.alerts.send("failed", subject, str(exc), now)
@@ -232,8 +258,9 @@ class Publisher:
             self.ws.adapters.get(channel)
         return len(soon)
 
-    def artefact(self, item: Item, rendered: Rendered, key: str) -> Artefact:
-        """The finished thing the adapter sends."""
+    def artefact(self, item: Item, rendered: Rendered, key: str,
+                 gates: tuple[str, ...] = ()) -> Artefact:
+        """The finished thing the adapter sends (with the gates it passed, for a rehearsal's record)."""
         config = self.ws.config
         if item.kind == "post":
             p = rendered.post
@@ -241,23 +268,22 @@ class Publisher:
             # resolved again here, so that no path can lead outside content/ at upload either
             image = inside(config.content_dir, p.image) if p.image else None
             return Artefact(item.id, key, "post", text=p.text, link=p.link, image=image,
-                            alt=p.alt, facets=tuple(f.as_record() for f in p.facets))
+                            alt=p.alt, facets=tuple(f.as_record() for f in p.facets), gates=gates)
         b = rendered.bulletin
         assert b is not None
         month = item.id.split("/")[1]
         return Artefact(item.id, key, "bulletin", text=b.text, html=b.html, subject=b.subject,
                         preheader=b.preheader,
                         title=f"{config.settings.partnership.short_name} e-bulletin {month}",
-                        send_at=item.due.astimezone(UTC))
+                        send_at=item.due.astimezone(UTC), gates=gates)
 
     def _by_hand(self, item: Item, key: str, rendered: Rendered, now: datetime) -> PublishResult:
         written = self.ws.adapters.outbox(item.channel).publish(self.artefact(item, rendered, key))
         return self._hold(item, key, HoldReason.BY_HAND,
                           f"post by hand: copy-ready text in {written.url}; then run "
-                          f"`wst resolve {item.id} --channel {item.channel} --published-as LINK`",
-                          now, alert=True)
+                          f"`wst resolve {item.id} --published-as LINK`", now=now, alert=True)
 
-    def _hold(self, item: Item, key: str, reason: HoldReason, note: str, now: datetime,
+    def _hold(self, item: Item, key: str, reason: HoldReason, note: str, *, now: datetime,
               alert: bool = False) -> PublishResult:
         publications = self.ws.ledger.publications
         try:
@@ -267,7 +293,7 @@ class Publisher:
             return PublishResult(item.id, Outcome.SETTLED, publications.entry(key).state)
         if alert:
             self.ws.alerts.send("held", f"{item.id} is held", note, now)
-        return PublishResult(item.id, Outcome.HELD, State.HELD)
+        return PublishResult(item.id, Outcome.HELD, State.HELD, note=note)
 
     def _retry(self, item: Item, at: datetime) -> None:
         if self.retry is not None:

@@ -35,6 +35,7 @@ class ReactivePost:
     alt: str
     help: bool
     due: datetime
+    answers_pause: bool = False  # goes out during a pause: it answers the event the pause is for
 
     def campaign_post(self) -> CampaignPost:
         """As a campaign post, so the renderer and checks treat it like any other."""
@@ -65,7 +66,7 @@ def items_for(rp: ReactivePost, tz, enabled: set[str]) -> list[Item]:
             version=version_of({"kind": "post", "channel": channel, "text": text, "link": "",
                                 "image": rp.image, "image_digest": "", "alt": rp.alt}),
             status=PLANNED, source=f"{CAMPAIGN}/{rp.id}", help=rp.help,
-            responsibility=RESPONSIBILITY))
+            responsibility=RESPONSIBILITY, answers_pause=rp.answers_pause))
     return out
 
 
@@ -80,14 +81,15 @@ class ReactiveStore:
         with self.store.writing() as conn:
             conn.execute(reactive_table.insert().values(
                 id=rp.id, text=rp.text, channels=json.dumps(list(rp.channels)), image=rp.image,
-                alt=rp.alt, help=rp.help, due=rp.due, created_by=by, created_at=now))
+                alt=rp.alt, help=rp.help, due=rp.due, answers_pause=rp.answers_pause,
+                created_by=by, created_at=now))
 
     def all(self) -> list[ReactivePost]:
         """Every reactive post, soonest first."""
         with self.store.reading() as conn:
             rows = conn.execute(select(reactive_table).order_by(reactive_table.c.due)).mappings().all()
         return [ReactivePost(r["id"], r["text"], tuple(json.loads(r["channels"])), r["image"],
-                             r["alt"], r["help"], r["due"]) for r in rows]
+                             r["alt"], r["help"], r["due"], r["answers_pause"]) for r in rows]
 
     def signature(self) -> tuple:
         """Changes when a reactive post is added (the daemon then reconciles)."""

@@ -69,3 +69,4 @@ class HoldReason(StrEnum):
     NOT_APPROVED = "not-approved"    # its time came without an approval
     MISSED = "missed"                # its time passed beyond the grace time
     BY_HAND = "by-hand"              # a manual channel: a person posts the copy-ready text
+    DRAFT = "draft"                  # its time came while it was still marked draft

@@ -33,9 +33,12 @@ class Status(StrEnum):
     MISSED = "missed"                  # its time passed and it did not go out
 
 
-# How each status reads in one word or two, and whether it needs someone to act.
+# Statuses that need someone to act.
 ATTENTION = frozenset({Status.DRAFT, Status.NEEDS_APPROVAL, Status.HELD, Status.UNCONFIRMED,
                        Status.FAILED, Status.MISSED})
+# Statuses that say what a publication did or will do: in a dry run, a rehearsal of it.
+REHEARSED = frozenset({Status.SCHEDULED, Status.HELD, Status.PUBLISHING, Status.PUBLISHED,
+                       Status.UNCONFIRMED, Status.FAILED, Status.MISSED})
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,12 @@ class ItemStatus:
 
     @property
     def label(self) -> str:
-        """The status in words, with its reason: 'held: pause', 'failed: rejected'."""
+        """The status in words, with its reason: 'held: pause', 'failed: rejected'; what a dry
+        run did (or will do) says so."""
         reason = self.hold or self.error
-        words = f"{self.status}: {reason}" if reason else str(self.status)
-        return f"{words} (dry run)" if self.rehearsal else words
+        words = (f"{self.status}: {reason}" if reason and reason.value != self.status.value
+                 else str(self.status))
+        return f"{words} (dry run)" if self.rehearsal and self.status in REHEARSED else words
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,29 @@ class Facts:
     due: datetime                         # when its job runs (a bulletin's hand-over time)
     entry: Entry | None                   # the ledger row of the current version, if any
     approval: Approval | None             # the standing approval of the current version
-    draft: bool = False                   # the content is marked draft or has placeholders
+    draft: str = ""                       # why the content is a draft ('' when it is not)
     blackout: str = ""                    # the calendar holds it: the blackout's note
     check_errors: tuple[str, ...] = ()    # content check errors, in words
     help_post: bool = False
     dry_run: bool = False
+    gone: bool = False                    # the plan no longer has it (its content was removed)
+    answers_pause: bool = False           # a reactive statement confirmed to answer the pause
+    goes_out: datetime | None = None      # when readers see it, if not `due` (a bulletin's send)
+
+
+def pause_gate(pause: Pause | None, *, due: datetime, help_post: bool, answers_pause: bool,
+               released_at: datetime | None) -> tuple[bool, str]:
+    """Whether a pause holds an item due at `due`, and why, in words. The one rule, used by the
+    publisher at the item's time and by every view before it: a pause holds what falls due
+    while it lasts, except help posts when it keeps them going, a reactive statement an
+    Accountable person confirmed answers its event, and an item a person released during it."""
+    if pause is None or not pause.holds(due, help_post):
+        return False, "no pause holds it"
+    if answers_pause:
+        return False, f"goes out in the pause: it answers '{pause.reason}'"
+    if released_at is not None and released_at >= pause.started_at:
+        return False, f"released by a person during the pause '{pause.reason}'"
+    return True, f"paused: {pause.reason}"
 
 
 def decide(facts: Facts, *, now: datetime, grace: timedelta, pause: Pause | None,
@@ -93,15 +116,23 @@ def decide(facts: Facts, *, now: datetime, grace: timedelta, pause: Pause | None
             if e.hold_reason == HoldReason.MISSED:
                 return ItemStatus(Status.MISSED, hold=HoldReason.MISSED, note=e.last_error or "",
                                   rehearsal=dry)
-            return ItemStatus(Status.HELD, hold=e.hold_reason, note=e.last_error or "",
+            note = e.last_error or ""
+            if e.hold_reason == HoldReason.NOT_APPROVED and facts.approval is not None:
+                note = (f"approved since by {facts.approval.person}; release it to send it now "
+                        f"(`wst release {e.item_id}`)")
+            return ItemStatus(Status.HELD, hold=e.hold_reason, note=note,
                               approval=facts.approval, rehearsal=dry)
         if e.state == State.FAILED:
             return ItemStatus(Status.FAILED, error=e.error_kind, note=e.last_error or "",
                               approval=facts.approval, rehearsal=dry)
-    if facts.draft:
-        return ItemStatus(Status.DRAFT, note="marked draft or still has placeholders",
+    if facts.gone:
+        return ItemStatus(Status.CANCELLED, note="no longer in the calendar or content",
                           rehearsal=dry)
-    if now > facts.due + grace:
+    if facts.draft:
+        return ItemStatus(Status.DRAFT, note=facts.draft, rehearsal=dry)
+    # a person who released it after its time let it go late on purpose: late from then
+    start = max(facts.due, e.released_at) if e is not None and e.released_at else facts.due
+    if now > start + grace:
         return ItemStatus(Status.MISSED, hold=HoldReason.MISSED,
                           note="its time passed and it did not go out", rehearsal=dry)
     held = _held(facts, pause, health, now)
@@ -121,8 +152,11 @@ def _held(facts: Facts, pause: Pause | None, health: Health | None,
     """What would hold a waiting item at its time, as things stand now."""
     if facts.blackout:
         return HoldReason.BLACKOUT, facts.blackout
-    if pause is not None and pause.holds(facts.due, facts.help_post):
-        return HoldReason.PAUSE, f"paused: {pause.reason}"
+    released = facts.entry.released_at if facts.entry is not None else None
+    held, words = pause_gate(pause, due=facts.goes_out or facts.due, help_post=facts.help_post,
+                             answers_pause=facts.answers_pause, released_at=released)
+    if held:
+        return HoldReason.PAUSE, words
     if health is not None and health.flagged:
         return HoldReason.CHANNEL_FLAGGED, f"channel {health.channel} is flagged: {health.reason}"
     if facts.check_errors:

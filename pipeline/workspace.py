@@ -4,6 +4,7 @@ in force, the store and its ledger, the alerts and the channel adapters."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,31 @@ from pipeline.plan import Item
 from pipeline.problems import InputError
 from pipeline.reactive import ReactiveStore
 from pipeline.store import Store, open_store
+
+
+@dataclass
+class Fingerprint:
+    """The modification state of everything the plan is made from."""
+
+    value: tuple
+
+    @classmethod
+    def of(cls, ws: Workspace) -> Fingerprint:
+        """Every input file's time and size, and the reactive posts saved in the store."""
+        config = ws.config
+        paths = [Path(ws.config_path)]
+        for folder in (config.schedules_dir, config.content_dir):
+            if folder.is_dir():
+                paths += sorted(p for p in folder.rglob("*") if p.is_file())
+        stats = []
+        for p in paths:
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue
+            stats.append((str(p), st.st_mtime_ns, st.st_size))
+        # a reactive post scheduled with `wst post --at` changes the plan too
+        return cls((*stats, ws.reactive.signature()))
 
 
 def utc_now() -> datetime:

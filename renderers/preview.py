@@ -7,7 +7,7 @@ import hashlib
 import html
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path, PurePosixPath
@@ -70,13 +70,20 @@ class PreviewItem:
     platform: str                   # the channel's kind (x, facebook, …, mailchimp, smtp, manual)
     due: datetime                   # aware
     title: str
-    status: str                     # planned | held | provisional | …
-    note: str
+    status: str                     # the one status (pipeline.status.Status): held, scheduled, …
+    note: str                       # the status's reason in words
     post: RenderedPost | None
     bulletin: RenderedBulletin | None
     findings: tuple[Finding, ...]
     channel_title: str = ""         # the channel's readable name from config, if known
     handle: str = ""                # the account's public handle, if known
+    status_label: str = ""          # the status with its reason ('held: pause'); default status
+    provisional: str = ""           # why the date is not confirmed yet ('' when it is)
+
+    @property
+    def label(self) -> str:
+        """The status in words, with its reason."""
+        return self.status_label or self.status
 
 
 @dataclass(frozen=True)
@@ -230,6 +237,18 @@ class _Images:
         return ""
 
 
+class _ServedImages(_Images):
+    """Images where a web server serves the content folder at `prefix` (nothing is copied)."""
+
+    def __init__(self, images_dir: Path | None, prefix: str):
+        super().__init__(images_dir, Path("."))
+        self.prefix = prefix
+
+    def _copy(self, found: Path) -> str:
+        assert self.images_dir is not None
+        return self.prefix + "/".join(found.relative_to(self.images_dir).parts)
+
+
 def _offline_email(source: str, images: _Images, depth: str) -> tuple[str, list[str]]:
     """The email HTML with remote images swapped for local copies and remote styles removed."""
     notes: list[str] = []
@@ -344,8 +363,10 @@ class _View:
 
 def build_preview(items: list[PreviewItem], out: Path, *, brand: Brand, start: date, end: date,
                   generated_at: datetime, images_dir: Path | None,
-                  on_item: Callable[[], None] | None = None, tz: tzinfo = LONDON) -> PreviewSummary:
-    """Write the static preview site for `items` into `out` and return its counts and index path."""
+                  on_item: Callable[[], None] | None = None, tz: tzinfo = LONDON,
+                  status_order: Sequence[str] = ()) -> PreviewSummary:
+    """Write the static preview site for `items` into `out` and return its counts and index path
+    (the summary counts statuses in `status_order`)."""
     ids = [i.id for i in items]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -394,11 +415,20 @@ def build_preview(items: list[PreviewItem], out: Path, *, brand: Brand, start: d
         acceptance=acceptance,
         with_errors=[v for v in views if v.errors],
         with_warnings=[v for v in views if v.warnings and not v.errors],
-        held=sum(1 for v in views if v.item.status == "held"),
-        provisional=sum(1 for v in views if v.item.status == "provisional"),
+        statuses=_status_counts(views, status_order),
+        provisional=sum(1 for v in views if v.item.provisional),
     ), encoding="utf-8")
     return PreviewSummary(items=len(views), errors=errors, warnings=warnings, index=index,
                           needs_acceptance=acceptance)
+
+
+def _status_counts(views: list[_View], order: Sequence[str]) -> list[tuple[str, int]]:
+    """How many items have each status, in `order` (then in the order they are first met)."""
+    counts: dict[str, int] = {}
+    for v in views:
+        counts[v.item.status] = counts.get(v.item.status, 0) + 1
+    rank = {status: n for n, status in enumerate(order)}
+    return sorted(counts.items(), key=lambda kv: rank.get(kv[0], len(rank)))
 
 
 def _clear(out: Path) -> None:
@@ -414,8 +444,11 @@ def _range_text(start: date, end: date) -> str:
     return f"{_long_date(start)} to {_long_date(end)}"
 
 
-def _view(item: PreviewItem, colours: dict[str, str], images: _Images, tz: tzinfo) -> _View:
+def _view(item: PreviewItem, colours: dict[str, str], images: _Images, tz: tzinfo, *,
+          pages: tuple[str, str, str] | None = None, depth: str = "../") -> _View:
     name = page_name(item.id)
+    page, email_page, archive_page = pages or (f"items/{name}.html", f"items/{name}.email.html",
+                                               f"items/{name}.archive.html")
     local = item.due.astimezone(tz)
     platform_label = PLATFORMS.get(item.platform, (item.platform or "Other", ""))[0]
     findings = list(item.findings)
@@ -438,8 +471,8 @@ def _view(item: PreviewItem, colours: dict[str, str], images: _Images, tz: tzinf
     email_html = archive_html = ""
     notes: list[str] = []
     if item.bulletin is not None:
-        email_html, notes = _offline_email(item.bulletin.html, images, "../")
-        archive_html, _ = _offline_email(item.bulletin.archive_html, images, "../")
+        email_html, notes = _offline_email(item.bulletin.html, images, depth)
+        archive_html, _ = _offline_email(item.bulletin.archive_html, images, depth)
     elif item.post is None:
         findings.append(Finding(
             code="not-rendered", severity=WARNING,
@@ -449,8 +482,8 @@ def _view(item: PreviewItem, colours: dict[str, str], images: _Images, tz: tzinf
     warnings = tuple(f for f in findings if f.severity == WARNING)
     others = tuple(f for f in findings if f.severity not in (ERROR, WARNING))
     return _View(
-        item=item, page=f"items/{name}.html", email_page=f"items/{name}.email.html",
-        archive_page=f"items/{name}.archive.html", day=local.date(), time=f"{local:%H:%M}",
+        item=item, page=page, email_page=email_page, archive_page=archive_page,
+        day=local.date(), time=f"{local:%H:%M}",
         when=local_time(item.due, tz), colour=colours.get(item.channel, "#495057"),
         channel_label=item.channel_title or item.channel, platform_label=platform_label,
         errors=errors, warnings=warnings, others=others,
@@ -458,6 +491,30 @@ def _view(item: PreviewItem, colours: dict[str, str], images: _Images, tz: tzinf
         image=image, image_missing=missing, counts=tuple(counts), body=body,
         email_notes=tuple(dict.fromkeys(notes)), email_html=email_html, archive_html=archive_html,
     )
+
+
+@dataclass(frozen=True)
+class ItemBody:
+    """One item's checks and renderings as HTML for another page to embed (the web
+    workspace's item page), and its bulletin's email and archive HTML, if any."""
+
+    html: Markup
+    email_html: str
+    archive_html: str
+    errors: int
+    warnings: int
+
+
+def item_body(item: PreviewItem, *, brand: Brand, images_dir: Path | None, media: str,
+              email_page: str, archive_page: str, tz: tzinfo = LONDON) -> ItemBody:
+    """What the preview's item page shows below its facts, exactly as the preview renders it,
+    for a page served from the site root: images under `media` (the web server serves the
+    content folder there), the email frames at `email_page` and `archive_page`."""
+    images = _ServedImages(images_dir, media)
+    v = _view(item, _colours([item]), images, tz, pages=("", email_page, archive_page), depth="")
+    html = _environment().get_template("_item_body.html").render(
+        item=item, v=v, brand=brand, root="/", platforms=PLATFORMS)
+    return ItemBody(Markup(html), v.email_html, v.archive_html, len(v.errors), len(v.warnings))
 
 
 def _calendar(start: date, end: date, views: list[_View]) -> list[dict]:

@@ -391,6 +391,11 @@ def csv_rows(data: dict[str, Any]) -> list[tuple[Any, ...]]:
     for m in data["concerns"]["months"]:
         add("concerns", m, ("children", "adults", "total", "change", "change_pct"),
             month=m["month"])
+    standing = data.get("standing", {"counts": {}, "attention": []})
+    add("standing", standing["counts"], standing["counts"])
+    for r in standing["attention"]:
+        rows.append(("standing", r["campaign"], r["channel"], r["item"], r["due"][:7], "status",
+                     r["status"]))
     return rows
 
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,26 @@ def copy_minimal(dest: Path) -> ProjectDir:
     """Copy the clean minimal project to `dest`."""
     shutil.copytree(MINIMAL, dest)
     return ProjectDir(dest)
+
+
+class Clock:
+    """A clock a test moves by hand (passed where the pipeline takes `clock`)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def copy_bundled(dest: Path) -> Path:
+    """Copy the bundled WST project (config, calendar, content) to `dest`, so a test that runs
+    it never writes a store or an outbox into the repository."""
+    dest.mkdir(parents=True)
+    shutil.copy2(BUNDLED_CONFIG, dest / "config.toml")
+    for folder in ("schedules", "content"):
+        shutil.copytree(ROOT / folder, dest / folder)
+    return dest
 
 
 @pytest.fixture

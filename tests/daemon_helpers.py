@@ -130,6 +130,10 @@ accountable = ["approvers"]
 [responsibilities.e-bulletins]
 title = "Bulletins"
 accountable = ["approvers"]
+
+[responsibilities.comms-freeze]
+title = "Comms freeze"
+accountable = ["approvers"]
 """
 
 CHANNEL = {

@@ -8,69 +8,25 @@ Screenshots go to a temporary folder (or $WST_SCREENSHOTS); their paths are prin
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from browser_support import (
+    DESKTOP,
+    MOBILE,
+    axe_violations,
+    chromium,
+    open_page,
+    screenshot_folder,
+    set_width,
+)
 from test_preview import BULLETIN_ID, X_ID, build_sample, page_name, sample_items
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-AXE = Path(__file__).parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-INSTALL = ("run `bash tests/browser/install.sh` (as root it installs Debian's chromium and "
-           "chromium-driver with apt-get, then axe-core with npm ci in tests/browser)")
-DESKTOP, MOBILE = 1280, 375
-BLOCKING = ("serious", "critical")
-
-
-def _missing() -> list[str]:
-    missing = []
-    if not CHROMIUM.is_file():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if not CHROMEDRIVER.is_file():
-        missing.append(f"{CHROMEDRIVER} (apt-get install chromium-driver)")
-    if not AXE.is_file():
-        missing.append(f"{AXE} (npm ci in tests/browser)")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("the selenium package (pip install -e '.[dev]')")
-    return missing
 
 
 @pytest.fixture(scope="module")
 def driver():
-    missing = _missing()
-    if missing:
-        message = f"browser tests need {', '.join(missing)}: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="wst-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-extensions",
-                 "--hide-scrollbars", "--force-device-scale-factor=1",
-                 f"--user-data-dir={profile}", f"--window-size={DESKTOP},900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
-                               options=options)
-    browser.set_script_timeout(60)
-    browser.set_page_load_timeout(30)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    yield from chromium()
 
 
 @pytest.fixture(scope="module")
@@ -82,27 +38,16 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
-    """Where screenshots go: $WST_SCREENSHOTS if set (kept), else a pytest temporary folder."""
-    keep = os.environ.get("WST_SCREENSHOTS")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        return Path(keep)
-    return tmp_path_factory.mktemp("screenshots")
+    return screenshot_folder(tmp_path_factory)
 
 
 def _width(driver, width: int, height: int = 900) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    set_width(driver, width, height)
 
 
 def _open(driver, path: Path, width: int = DESKTOP) -> list[dict]:
-    """Load a page at a width; return the console errors it logged."""
-    _width(driver, width)
-    driver.get_log("browser")  # drop anything from before
-    driver.get(path.as_uri())
-    driver.execute_script("return document.readyState")
-    time.sleep(0.2)  # let deferred scripts and frames settle
-    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    """Load a page of the site at a width; return the console errors it logged."""
+    return open_page(driver, path.as_uri(), width)
 
 
 def _screenshot(driver, path: Path, shots: Path, name: str, width: int) -> Path:
@@ -120,20 +65,9 @@ def _screenshot(driver, path: Path, shots: Path, name: str, width: int) -> Path:
 
 
 def _axe(driver, path: Path) -> list[dict]:
-    """Run axe-core on a loaded page; return the serious and critical violations."""
+    """Run axe-core on a page of the site; return the serious and critical violations."""
     assert _open(driver, path) == []
-    driver.execute_script(AXE.read_text(encoding="utf-8"))
-    result = driver.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        axe.run(document, {iframes: false, resultTypes: ['violations']})
-           .then(r => done(JSON.stringify(r.violations)))
-           .catch(e => done(JSON.stringify(
-               [{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));
-    """)
-    violations = json.loads(result)
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n.get("target") for n in v.get("nodes", [])][:5]}
-            for v in violations if v.get("impact") in BLOCKING]
+    return axe_violations(driver)
 
 
 def _item(site: Path, item_id: str) -> Path:

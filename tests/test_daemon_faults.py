@@ -9,6 +9,7 @@ against the right test with the scenario's own assertion message.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -133,8 +134,8 @@ def down_across_due_time_beyond_grace(folder: Path) -> None:
         sleep_until(due + timedelta(seconds=4))  # beyond a grace of 0 (and the 2 s slack)
         project.run()
         row = project.wait_state("x", "held")
-        assert "grace" in row["last_error"] and "missed its time" in row["last_error"]
-        assert project.status()["counts"].get("held") == 1
+        assert "catch-up window" in row["last_error"] and "missed its time" in row["last_error"]
+        assert row["status"] == "missed" and project.status()["counts"].get("missed") == 1
         time.sleep(1.0)
         assert x.create_calls == [] and x.posts == []
 
@@ -343,7 +344,7 @@ def pause_across_due_time(folder: Path) -> None:
         project.post(TEXT, "x", due)
         project.post(help_text, "mastodon", due, "--help-post")
         out = project.ok("pause", "--reason", "A serious incident", "--keep-help", "--by", PERSON)
-        assert "1 waiting item(s) held" in out
+        assert "whatever falls due while it lasts is held at its time" in out
         project.wait_state("mastodon", "published")  # the help post still goes
         sleep_until(due + timedelta(seconds=1))
         row = project.wait_state("x", "held")
@@ -351,17 +352,80 @@ def pause_across_due_time(folder: Path) -> None:
         assert x.create_calls == [] and [p["text"] for p in m.posts] == [help_text]
 
         out = project.ok("resume", "--by", PERSON)
-        # the id names its channel, so the decision needs nothing else
-        assert row["id"] in out and f"wst release {row['id']} --by {PERSON}" in out
+        # one decision for everything the pause held
+        assert "1 item(s) fell due during the pause (A serious incident)" in out
+        assert "reactive: 1 on x" in out and f"wst release --held-by-pause --by {PERSON}" in out
         time.sleep(1.0)
         assert x.create_calls == []  # resuming decides nothing by itself
-        out = project.ok("release", row["id"], "--by", PERSON)
-        assert f"{row['id']}: published" in out
+        out = project.ok("release", "--held-by-pause", "--by", PERSON)
+        assert f"released {row['id']} (approved): published" in out
         time.sleep(1.0)
         assert len(x.posts) == 1 and len(x.create_calls) == 1 and len(m.posts) == 1
         assert project.rows("x")[0]["state"] == "published"
 
 
 def test_pause_across_due_time(outcome: None) -> None:
-    """A pause with --keep-help before the due time: the help post goes, the other is held;
-    resume lists it with the release command; release posts it once."""
+    """A pause with --keep-help before the due time: the help post goes, the other is held at
+    its time; resume lists what the pause held for one decision; releasing it all posts it
+    once."""
+
+
+# -- 11. a reactive statement that answers the pause it goes out in -----------------------------
+
+@scenario
+def reactive_statement_in_a_freeze(folder: Path) -> None:
+    statement = "Our thoughts are with everyone affected by today's events in Wolverhampton."
+    with XStandIn() as x, running(folder, {"x": x}) as project:
+        project.run()
+        project.ok("pause", "--reason", "A serious incident", "--by", PERSON)
+        due = due_in(15)  # two `wst post` runs must end before it, on a loaded machine too
+        project.post(TEXT, "x", due)
+        project.post(statement, "x", due, "--answers-pause")
+        # the same moment: "reactive/our-thoughts..." sorts before "reactive/worried..."
+        out = project.wait_state("x", "published", 0)
+        assert out["remote_id"] == x.posts[0]["id"]
+        row = project.wait_state("x", "held", 1)
+        assert (row["status"], row["reason"], row["note"]) == ("held", "pause",
+                                                               "paused: A serious incident")
+        assert [p["text"] for p in x.posts] == [statement]
+        events = [line for line in project.ok("status").splitlines() if "held: pause" in line]
+        assert events, "status shows the held one with its reason"
+        time.sleep(1.0)
+        assert len(x.create_calls) == 1
+
+
+def test_reactive_statement_in_a_freeze(outcome: None) -> None:
+    """Live, during a pause: the statement its approver confirmed answers the event goes out;
+    an ordinary post due at the same moment is held by the pause, and says so."""
+
+
+# -- 12. a dry-run daemon rehearses the gates ----------------------------------------------------
+
+@scenario
+def dry_run_daemon_rehearses_the_gates(folder: Path) -> None:
+    now = datetime.now(UTC)
+    due = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    if due - now < timedelta(seconds=10):
+        due += timedelta(minutes=1)
+    item = f"fault-drill/checkin/{due.astimezone(LONDON).date()}/x"
+    with XStandIn() as x, running(folder, {"x": x}, mode="dry-run",
+                                  posts=post_block("checkin", due, TEXT)) as project:
+        project.run()
+        project.post("Worried about an adult? Call 01902 551199.", "x", due_in(8))
+        row = project.wait_state("x", "published", 0)
+        assert row["label"] == "published (dry run)" and row["dry_run"]
+        written = sorted((folder / "outbox" / "x").glob("*.json"))
+        assert len(written) == 1
+        gates = json.loads(written[0].read_text(encoding="utf-8"))["gates"]
+        assert "approved by an accountable person" in gates
+        row = project.wait_state("x", "held", 1, timeout=80)   # the calendar post: unapproved
+        assert (row["id"], row["label"], row["reason"]) == (item, "held: not-approved (dry run)",
+                                                            "not-approved")
+        assert len(list((folder / "outbox" / "x").glob("*.json"))) == 1  # not written as sent
+        assert x.calls == []
+
+
+def test_dry_run_daemon_rehearses_the_gates(outcome: None) -> None:
+    """`wst run` in dry-run: an approved post is written to the outbox with the gates it
+    passed; an unapproved one is held as live mode would hold it, never written as sent; and
+    nothing reaches the platform."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import Clock
 from daemon_helpers import PERSON, LiveProject, due_in, post_block, sleep_until
 from standins.x import XStandIn
 
@@ -18,15 +19,6 @@ from pipeline.workspace import Workspace
 
 TEXT = "Safer Internet Day is on Tuesday. Talk to your child about what they do online."
 
-
-class Clock:
-    """A clock a test moves by hand."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -123,15 +115,17 @@ ITEM = "fault-drill/checkin/2027-02-01/x"
 
 def test_dry_run_writes_the_outbox_and_sends_nothing(tmp_path: Path, x: XStandIn) -> None:
     """Dry-run: exactly what would be sent is written to outbox/, recorded as a dry-run
-    publication, without approval, and nothing reaches the platform."""
+    publication with the gates it passed, and nothing reaches the platform."""
     project = LiveProject.create(tmp_path, {"x": x}, post_block("checkin", "at 2027-02-01 10:00", TEXT),
                                  mode="dry-run")
     clock = Clock(DUE - timedelta(hours=1))
     rt = runtime(project, clock)
     try:
         rt.sync(clock())
+        rt.approve(rt.item(ITEM), clock())
         clock.now = DUE
-        assert rt.catch_up(DUE, rt.sync(DUE)) == [f"{ITEM}: published"]
+        assert rt.catch_up(DUE, rt.sync(DUE)) == [
+            f"{ITEM}: published (dry run: written to the outbox, nothing sent)"]
         item = rt.item(ITEM)
         (entry,) = rt.ledger.publications.entries(item_id=ITEM)
         assert entry.dry_run and entry.state == "published"
@@ -141,8 +135,48 @@ def test_dry_run_writes_the_outbox_and_sends_nothing(tmp_path: Path, x: XStandIn
         record = json.loads(written.read_text(encoding="utf-8"))
         assert record["text"] == rt.renderer.render(item).post.text == TEXT
         assert (record["item"], record["channel"], record["idempotency_key"]) == (ITEM, "x", entry.key)
+        assert record["gates"] == ["due 2027-02-01T10:00:00+00:00, started 0 minutes late",
+                                   "no pause holds it", "channel x is healthy",
+                                   "content checks passed", "approved by an accountable person"]
         assert x.calls == []
-        assert rt.publish(ITEM) == "published" and len(list(written.parent.iterdir())) == 1
+        assert rt.publish(ITEM) == "published (dry run)" and len(list(written.parent.iterdir())) == 1
+    finally:
+        rt.store.close()
+
+
+def test_dry_run_rehearses_the_approval_gate(tmp_path: Path, x: XStandIn) -> None:
+    """Unapproved at its time in a dry run: reported as 'would be held: not approved' and not
+    written as sent, exactly as live mode would hold it; `[scheduler] rehearse_unapproved`
+    writes it anyway, saying which gate it did not pass."""
+    project = LiveProject.create(tmp_path, {"x": x}, post_block("checkin", "at 2027-02-01 10:00", TEXT),
+                                 mode="dry-run")
+    clock = Clock(DUE - timedelta(hours=1))
+    rt = runtime(project, clock)
+    try:
+        rt.sync(clock())
+        clock.now = DUE
+        assert rt.catch_up(DUE, rt.sync(DUE)) == [
+            f"{ITEM}: would be held (dry run): not approved by an accountable person before its "
+            f"time; approve it, then `wst release`"]
+        (entry,) = rt.ledger.publications.entries(item_id=ITEM)
+        assert (entry.dry_run, entry.state, entry.hold_reason) == (True, "held", "not-approved")
+        assert not (tmp_path / "outbox").exists() and x.calls == []
+    finally:
+        rt.store.close()
+    project.config.write_text(project.config.read_text(encoding="utf-8").replace(
+        "[scheduler]\n", "[scheduler]\nrehearse_unapproved = true\n"), encoding="utf-8")
+    later = "fault-drill/later/2027-02-01/x"
+    project.write_posts(post_block("checkin", "at 2027-02-01 10:00", TEXT)
+                        + post_block("later", "at 2027-02-01 12:00", TEXT + " Later."))
+    clock.now = DUE + timedelta(hours=2)
+    rt = runtime(project, clock)
+    try:
+        assert rt.catch_up(clock(), rt.sync(clock())) == [
+            f"{later}: published (dry run: written to the outbox, nothing sent)"]
+        (written,) = (tmp_path / "outbox" / "x").glob("*.json")
+        gates = json.loads(written.read_text(encoding="utf-8"))["gates"]
+        assert gates[-1] == "not approved: rehearsed anyway ([scheduler] rehearse_unapproved)"
+        assert x.calls == []
     finally:
         rt.store.close()
 

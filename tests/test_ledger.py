@@ -31,7 +31,6 @@ from pipeline.ledger import (
     ledger_key,
 )
 from pipeline.plan import Item
-from pipeline.services.status import entry_json
 from pipeline.states import TRANSITIONS, ErrorKind, HoldReason, State
 from pipeline.store import open_store
 
@@ -308,7 +307,7 @@ def test_approvals_pending_soonest_first(ledger: Ledger, config: Config) -> None
 
 def test_publishing_is_written_before_published(ledger: Ledger, config: Config, db: str) -> None:
     """Between begin and the platform's answer, another reader sees `publishing` and the attempt."""
-    key = approved(ledger, config, it := item(1))
+    key = approved(ledger, config, item(1))
     row = ledger.publications.begin_publishing(key, NOW + timedelta(days=1))
     assert (row.state, row.attempts) == (PUBLISHING, 1)
     assert raw_state(db, key) == PUBLISHING  # committed, so a crash now leaves it recorded
@@ -317,7 +316,7 @@ def test_publishing_is_written_before_published(ledger: Ledger, config: Config, 
     assert (done.state, done.remote_id, done.url) == (PUBLISHED, "123", "https://x.test/123")
     assert done.published_at == NOW + timedelta(days=1, seconds=40)
     assert done.lateness_seconds == 40.0  # due at NOW + 1 day
-    assert ledger.reads.history(it.due, it.due + timedelta(seconds=1))[0].attempts == 1
+    assert ledger.publications.entry(key).attempts == 1
 
 
 # A separate interpreter that waits for a line, then tries to begin publishing one key.
@@ -406,7 +405,8 @@ def test_publish_view_reads_the_row_the_pause_and_the_health_together(ledger: Le
     ledger.health.flag("x", "token expired", NOW)
     ledger.health.rate_limited_until("facebook", NOW + timedelta(minutes=5), NOW)
     view = ledger.publications.publish_view(ledger_key(it.id, it.channel, it.version), "x", NOW)
-    assert view.entry is not None and view.entry.state == HELD  # the pause held it
+    # A pause holds an item when its time comes (the publisher's gate), never the row at once.
+    assert view.entry is not None and view.entry.state == APPROVED
     assert view.pause is not None and (view.pause.reason, view.pause.keep_help) == (
         "a death in the city", True)
     assert view.pause == ledger.pauses.active(NOW)
@@ -440,7 +440,9 @@ def test_published_is_final(ledger: Ledger, config: Config) -> None:
                     lambda: ledger.publications.release(key, "lead", NOW)):
         with pytest.raises(IllegalTransition, match="can't go from published"):
             attempt()
-    assert ledger.pauses.pause("incident", "lead", NOW) == []
+    ledger.pauses.pause("incident", "lead", NOW)
+    with pytest.raises(IllegalTransition, match="can't go from published"):
+        ledger.publications.mark_held(key, "paused: incident", NOW, reason=HoldReason.PAUSE)
     row = ledger.publications.entry(key)
     assert row.state == PUBLISHED and row.remote_id == "1"
 
@@ -561,50 +563,61 @@ def test_held_and_cancelled(ledger: Ledger, config: Config) -> None:
 
 # -- pause ---------------------------------------------------------------------------------------
 
-def test_pause_holds_everything_waiting_and_resume_lists_it(ledger: Ledger, config: Config) -> None:
-    """A freeze holds planned and approved items at once; resume returns them still held, audited."""
+def test_pause_holds_what_falls_due_in_it_and_resume_lists_it(ledger: Ledger, config: Config) -> None:
+    """A freeze holds nothing at once: each item is held when its time comes inside the pause
+    (the publisher's gate), recorded against that pause; resume returns those, still held,
+    audited, and touches nothing else."""
     key1 = approved(ledger, config, item(1))
     ledger.publications.sync_planned([item(2)], NOW)
     key2 = ledger_key(item(2).id, "x", "v1")
-    held = ledger.pauses.pause("serious incident in the city", "lead", NOW)
-    assert sorted(held) == sorted([key1, key2])
-    pause = ledger.pauses.active(NOW + timedelta(days=30))
-    assert pause is not None
+    key9 = approved(ledger, config, item(9))
+    pause = ledger.pauses.pause("serious incident in the city", "lead", NOW)
     assert (pause.by, pause.reason, pause.until) == ("lead", "serious incident in the city", None)
-    with pytest.raises(IllegalTransition):
-        ledger.publications.begin_publishing(key1, NOW)
+    assert ledger.pauses.active(NOW + timedelta(days=30)) == pause
+    assert [ledger.publications.entry(k).state for k in (key1, key2, key9)] == [APPROVED, PLANNED,
+                                                                              APPROVED]
     with pytest.raises(PauseError, match="already paused by lead"):
         ledger.pauses.pause("again", "officer", NOW)
-    # Items planned during the freeze are held as they arrive.
+    # Items 1 and 2 fall due while it lasts: the publisher holds them against this pause.
+    for n, key in ((1, key1), (2, key2)):
+        held = ledger.publications.mark_held(key, "paused: serious incident in the city",
+                                             item(n).due, reason=HoldReason.PAUSE)
+        assert (held.state, held.hold_reason, held.held_pause_id) == (HELD, HoldReason.PAUSE, pause.id)
+    # Items recorded during the freeze are not held by the recording either.
     result = ledger.publications.sync_planned([item(3)], NOW + timedelta(minutes=10))
-    assert result.held == result.inserted
-    back = ledger.pauses.resume("manager", NOW + timedelta(hours=2))
-    assert [r.item_id for r in back] == [item(1).id, item(2).id, item(3).id]
+    assert result.held == [] and result.inserted == [ledger_key(item(3).id, "x", "v1")]
+    back = ledger.pauses.resume("manager", NOW + timedelta(days=2, hours=2))
+    assert [r.item_id for r in back] == [item(1).id, item(2).id]
     assert all(r.state == HELD for r in back)
-    assert ledger.pauses.active(NOW + timedelta(hours=3)) is None
+    assert ledger.publications.entry(key9).state == APPROVED  # later: goes out as planned
+    assert ledger.pauses.active(NOW + timedelta(days=3)) is None
     events = [(e.kind, e.by, e.at) for e in ledger.audit.events() if e.kind in ("pause", "resume")]
-    assert events == [("pause", "lead", NOW), ("resume", "manager", NOW + timedelta(hours=2))]
+    assert events == [("pause", "lead", NOW), ("resume", "manager", NOW + timedelta(days=2, hours=2))]
     assert ledger.audit.events("pause")[0].details["reason"] == "serious incident in the city"
+    assert ledger.audit.events("resume")[0].details["held"] == 2
     # The decision: the approved one goes ahead approved, the unapproved one back to planned.
-    assert ledger.publications.release(key1, "lead", NOW).state == APPROVED
-    assert ledger.publications.release(key2, "lead", NOW).state == PLANNED
+    assert ledger.publications.release(key1, "lead", NOW + timedelta(days=3)).state == APPROVED
+    assert ledger.publications.release(key2, "lead", NOW + timedelta(days=3)).state == PLANNED
     with pytest.raises(PauseError, match="not paused"):
-        ledger.pauses.resume("manager", NOW)
+        ledger.pauses.resume("manager", NOW + timedelta(days=3))
 
 
 def test_pause_keeping_help_posts_and_until(ledger: Ledger, config: Config) -> None:
-    """keep_help lets 'how to get help' posts run; `until` holds only what falls due before it."""
-    help_key = approved(ledger, config, item(1, help_post=True))
-    soon = approved(ledger, config, item(2))
-    later = approved(ledger, config, item(9))
+    """keep_help lets 'how to get help' posts run; `until` holds only what falls due before it,
+    and the pause is over on its own at `until`."""
     until = NOW + timedelta(days=5)
-    held = ledger.pauses.pause("national mourning", "lead", NOW, until=until, keep_help=True)
-    assert held == [soon]
-    assert ledger.publications.entry(help_key).state == APPROVED
-    assert ledger.publications.entry(later).state == APPROVED
-    assert ledger.publications.entry(soon).held_pause_id == ledger.pauses.active(NOW).id  # type: ignore[union-attr]
-    assert ledger.pauses.active(until - timedelta(seconds=1)) is not None
+    pause = ledger.pauses.pause("national mourning", "lead", NOW, until=until, keep_help=True)
+    assert pause.holds(NOW + timedelta(days=2), help_post=False)
+    assert not pause.holds(NOW + timedelta(days=2), help_post=True)
+    assert not pause.holds(until, help_post=False) and not pause.holds(until + timedelta(days=4),
+                                                                         help_post=False)
+    assert ledger.pauses.active(until - timedelta(seconds=1)) == pause
     assert ledger.pauses.active(until) is None  # over on its own
+    assert [(p.id, end) for p, end in ledger.pauses.ended(until)] == [(pause.id, until)]
+    assert ledger.pauses.ended(until - timedelta(seconds=1)) == []
+    soon = approved(ledger, config, item(2))
+    ledger.publications.mark_held(soon, "paused: national mourning", item(2).due,
+                                  reason=HoldReason.PAUSE)
     assert [r.key for r in ledger.pauses.resume("lead", until)] == [soon]
 
 
@@ -644,38 +657,6 @@ def test_channel_health(ledger: Ledger) -> None:
 
 
 # -- reading -------------------------------------------------------------------------------------
-
-def test_history_filters_by_due_date(ledger: Ledger, config: Config) -> None:
-    """History covers due times from start (inclusive) to end (exclusive), without superseded rows."""
-    for n in (1, 2, 3, 4):
-        ledger.publications.sync_planned([item(n)], NOW)
-    key = approved(ledger, config, item(2))
-    ledger.publications.begin_publishing(key, NOW)
-    ledger.publications.mark_published(key, "7", "https://x.test/7", NOW)
-    ledger.publications.sync_planned([item(3, "v2")], NOW)
-    rows = ledger.reads.history(item(2).due, item(4).due)
-    assert [(r.item_id, r.state) for r in rows] == [(item(2).id, PUBLISHED), (item(3).id, PLANNED)]
-    assert {"id", "channel", "state", "remote_id", "url", "due", "published_at", "attempts",
-            "last_error"} <= set(entry_json(rows[0]))
-    assert (rows[0].remote_id, rows[0].url, rows[0].attempts) == ("7", "https://x.test/7", 1)
-    assert len(ledger.reads.history(item(2).due, item(4).due, include_superseded=True)) == 3
-    with pytest.raises(ValueError, match="timezone-aware"):
-        ledger.reads.history(datetime(2025, 1, 1), datetime(2026, 1, 1))
-
-
-def test_counts_and_recent_failures(ledger: Ledger, config: Config) -> None:
-    """Counts per state, and the latest failures and unconfirmed rows newest first, at most n."""
-    keys = [approved(ledger, config, item(n)) for n in (1, 2, 3)]
-    ledger.publications.sync_planned([item(4)], NOW)
-    for i, key in enumerate(keys[:2]):
-        ledger.publications.begin_publishing(key, NOW)
-        ledger.publications.mark_failed(key, f"error {i}", NOW + timedelta(minutes=i),
-                                        kind=ErrorKind.TRANSIENT)
-    ledger.publications.begin_publishing(keys[2], NOW)
-    ledger.publications.mark_unconfirmed(keys[2], "timeout", NOW + timedelta(minutes=5))
-    assert ledger.reads.counts_by_state() == {FAILED: 2, UNCONFIRMED: 1, PLANNED: 1}
-    assert [r.key for r in ledger.reads.recent_failures(2)] == [keys[2], keys[1]]
-
 
 def test_due_lists_what_may_go_out_now(ledger: Ledger, config: Config) -> None:
     """Due means: time reached, and approved (live) or planned (dry-run); never unsigned live rows."""

@@ -5,17 +5,18 @@ our own typed errors."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import ProjectDir
+from conftest import Clock, ProjectDir
 
-from pipeline.errors import Invalid, NotFound
-from pipeline.ledger import ApprovalRefused
+from pipeline.errors import Invalid, NotAllowed, NotFound
+from pipeline.publisher import Publisher
 from pipeline.services import approvals, freeze, posting, status
 from pipeline.services.actor import Actor
 from pipeline.services.approvals import Selection
 from pipeline.states import HoldReason, State
+from pipeline.status import Status
 from pipeline.workspace import Workspace
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
@@ -25,11 +26,17 @@ APPROVER = Actor("approver")
 WRITER = Actor("writer")
 
 
+
 @pytest.fixture
-def ws(project: ProjectDir) -> Iterator[Workspace]:
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def ws(project: ProjectDir, clock: Clock) -> Iterator[Workspace]:
     project.edit("config.toml", "[people.approver]",
                  '[people.writer]\nname = "A writer"\nroles = []\n\n[people.approver]')
-    with Workspace(project.config, {}, clock=lambda: NOW) as workspace:
+    with Workspace(project.config, {}, clock=clock) as workspace:
         yield workspace
 
 
@@ -81,10 +88,10 @@ def test_a_rejection_needs_a_reason_and_an_accountable_person_and_shows_in_the_q
         ws: Workspace) -> None:
     with pytest.raises(Invalid, match="needs a reason"):
         approvals.reject(ws, APPROVER, NOW, [ITEM], "  ")
-    with pytest.raises(ApprovalRefused, match="does not hold an accountable role"):
+    with pytest.raises(NotAllowed, match="does not hold an accountable role"):
         approvals.reject(ws, WRITER, NOW, [ITEM], "too long")
     approvals.reject(ws, APPROVER, NOW, [ITEM], "Say which apps, please")
-    waiting = {w.entry.item_id: w for w in approvals.queue(ws, NOW)}
+    waiting = {w.line.item_id: w for w in approvals.queue(ws, NOW)}
     assert waiting[ITEM].rejected is not None
     assert (waiting[ITEM].rejected.person, waiting[ITEM].rejected.reason) == (
         "approver", "Say which apps, please")
@@ -99,9 +106,10 @@ def test_the_queue_filters_by_person_campaign_and_dates(ws: Workspace) -> None:
     assert approvals.queue(ws, NOW, person="writer") == []
     feb = approvals.queue(ws, NOW, start=date(2027, 2, 1), end=date(2027, 2, 28))
     assert 0 < len(feb) < len(everything)  # February 2028 is within the horizon too
-    assert {w.entry.item_id for w in feb} == {
-        w.entry.item_id for w in everything if (w.entry.due.year, w.entry.due.month) == (2027, 2)}
-    assert [w.entry.due for w in everything] == sorted(w.entry.due for w in everything)
+    assert {w.line.item_id for w in feb} == {
+        w.line.item_id for w in everything if (w.line.due.year, w.line.due.month) == (2027, 2)}
+    assert [w.line.due for w in everything] == sorted(w.line.due for w in everything)
+    assert all(w.line.status.status == Status.NEEDS_APPROVAL for w in everything)
     with pytest.raises(NotFound):
         approvals.queue(ws, NOW, person="nobody")
 
@@ -119,35 +127,43 @@ def test_a_refused_reactive_post_stores_nothing(ws: Workspace) -> None:
         posting.post(ws, APPROVER, NOW, posting.Draft("Hello", ("telegram",)))
 
 
-def test_release_cancel_and_resolve_take_the_id_alone(ws: Workspace) -> None:
+def test_release_cancel_and_resolve_take_the_id_alone(ws: Workspace, clock: Clock) -> None:
     approvals.approve(ws, APPROVER, NOW, Selection((POST,)))
     paused = freeze.pause(ws, APPROVER, NOW, "A serious incident")
-    assert paused.held == len(states(ws, "")) and paused.pause.reason == "A serious incident"
-    held = freeze.resume(ws, APPROVER, NOW)
-    assert {e.hold_reason for e in held} == {HoldReason.PAUSE}
-    released = freeze.release(ws, APPROVER, NOW, ITEM)
-    assert (released.entry.channel, released.entry.state, released.published) == ("x", State.APPROVED,
-                                                                                 None)
-    cancelled = freeze.cancel(ws, APPROVER, NOW, POST + "/facebook", "No longer needed")
+    assert paused.pause.reason == "A serious incident" and paused.due_soon == 0
+    due = ws.catalog.item(ITEM).due
+    clock.now = due  # its time comes inside the pause: held then, against the pause
+    assert [str(Publisher(ws).publish(i)) for i in (ITEM, POST + "/facebook")] == [
+        "would be held (dry run): paused: A serious incident"] * 2
+    clock.now = due + timedelta(hours=1)
+    found = freeze.resume(ws, APPROVER, clock.now)
+    assert {e.hold_reason for e in found.entries} == {HoldReason.PAUSE}
+    assert {e.item_id for e in found.entries} == {ITEM, POST + "/facebook"}
+    released = freeze.release(ws, APPROVER, clock.now, ITEM)
+    assert (released.entry.channel, released.entry.state) == ("x", State.APPROVED)
+    assert released.published is not None and released.published.outcome == "published"
+    cancelled = freeze.cancel(ws, APPROVER, clock.now, POST + "/facebook", "No longer needed")
     assert [e.state for e in cancelled] == [State.CANCELLED]
     with pytest.raises(NotFound, match="is not held"):
-        freeze.release(ws, APPROVER, NOW, ITEM)
+        freeze.release(ws, APPROVER, clock.now, ITEM)
     with pytest.raises(Invalid, match="not an item id"):
-        freeze.release(ws, APPROVER, NOW, "safer-internet-day")
+        freeze.release(ws, APPROVER, clock.now, "safer-internet-day")
     with pytest.raises(Invalid, match="exactly one"):
-        freeze.resolve(ws, APPROVER, NOW, ITEM)
+        freeze.resolve(ws, APPROVER, clock.now, ITEM)
 
 
 def test_status_and_history_are_typed_and_say_the_fix(ws: Workspace) -> None:
     approvals.approve(ws, APPROVER, NOW, Selection((ITEM,)))
     report = status.status(ws, NOW)
     assert report.mode == "dry-run" and report.pause is None and report.daemon is None
-    assert report.counts[State.APPROVED] == 1
+    assert report.counts[Status.APPROVED] == 1  # no daemon runs to send it
     assert [c.name for c in report.channels] == ["facebook", "x", "mailchimp"]
     assert report.channels[0].credentials == "missing: WST_TEST_FACEBOOK_TOKEN"
     assert report.as_json()["counts"]["approved"] == 1
-    rows = status.history(ws, date(2027, 2, 9), date(2027, 2, 9))
-    assert {e.item_id for e in rows} == {POST + "/facebook", ITEM}
-    assert status.entry_json(rows[0])["state"] in ("planned", "approved")
+    lines = status.history(ws, NOW, date(2027, 2, 9), date(2027, 2, 9))
+    assert {line.item_id for line in lines} == {POST + "/facebook", ITEM}
+    by_id = {line.item_id: status.line_json(line) for line in lines}
+    assert (by_id[ITEM]["status"], by_id[ITEM]["approved"]["by"]) == ("approved", "approver")
+    assert by_id[POST + "/facebook"]["status"] == "needs approval"
     with pytest.raises(Invalid, match="--to 2027-02-01 is before --from 2027-02-09"):
-        status.history(ws, date(2027, 2, 9), date(2027, 2, 1))
+        status.history(ws, NOW, date(2027, 2, 9), date(2027, 2, 1))

@@ -22,7 +22,7 @@ def entry(state: State, **values) -> Entry:
                 campaign="c", title="t", responsibility="campaign-posts", help=False, due=DUE,
                 state=state, attempts=0, remote_id=None, url=None, last_error=None,
                 error_kind=None, hold_reason=None, published_at=None, lateness_seconds=None,
-                dry_run=False, held_pause_id=None, created_at=NOW, updated_at=NOW)
+                dry_run=False, held_pause_id=None, released_at=None, created_at=NOW, updated_at=NOW)
     return Entry(**{**base, **values})
 
 
@@ -51,7 +51,7 @@ def test_what_happened_wins_over_what_would_happen() -> None:
     (Facts(DUE, None, None), {}, "needs approval"),
     (Facts(DUE, None, APPROVAL), {}, "scheduled"),
     (Facts(DUE, None, APPROVAL), {"daemon": False}, "approved"),
-    (Facts(DUE, None, APPROVAL, draft=True), {}, "draft"),
+    (Facts(DUE, None, APPROVAL, draft='marked status = "draft"'), {}, "draft"),
     (Facts(DUE, None, APPROVAL, blackout="held: pre-election period"), {}, "held: blackout"),
     (Facts(DUE, None, APPROVAL, check_errors=("wrong number",)), {}, "held: check-failed"),
     (Facts(DUE, None, APPROVAL), {"pause": Pause(1, "mourning", "lead", NOW, None, False)},
@@ -62,7 +62,10 @@ def test_what_happened_wins_over_what_would_happen() -> None:
      {"pause": Pause(1, "mourning", "lead", NOW, DUE - timedelta(hours=1), False)}, "scheduled"),
     (Facts(DUE, None, APPROVAL),
      {"health": Health("x", True, "token expired", NOW, None, NOW)}, "held: channel-flagged"),
-    (Facts(DUE, None, None, dry_run=True), {}, "needs approval (dry run)"),
+    (Facts(DUE, None, None, dry_run=True), {}, "needs approval"),
+    (Facts(DUE, None, APPROVAL, dry_run=True), {}, "scheduled (dry run)"),
+    (Facts(DUE, None, APPROVAL, dry_run=True, check_errors=("wrong number",)), {},
+     "held: check-failed (dry run)"),
 ])
 def test_what_an_item_to_come_will_meet(facts: Facts, kwargs: dict, label: str) -> None:
     assert status(facts, **kwargs).label == label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -115,6 +115,7 @@ class Artefact:
     preheader: str = ""           # bulletin: preview text
     title: str = ""               # bulletin: the campaign title used to find it again
     send_at: datetime | None = None  # bulletin: when the mailing service should send (UTC)
+    gates: tuple[str, ...] = ()   # the publication gates it passed (a dry run records them)
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,9 @@ class ChannelAdapter(ABC):
     @abstractmethod
     def check(self) -> None:
         """Verify the credentials work (a cheap call); raise AuthExpired if not."""
+
+    def test_send(self, artefact: Artefact, recipients: Sequence[str]) -> str:
+        """Send a bulletin once to `recipients` only, marked as a test, without scheduling or
+        recording it as sent; returns where it went in words. Mailing channels only."""
+        raise Rejected(self.name, f"a {self.kind or 'social'} channel has no test send; test "
+                                  f"sends are for bulletins")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,27 +64,10 @@ class MailchimpAdapter(ChannelAdapter):
 
     def publish(self, artefact: Artefact) -> Publication:
         """Find or create the campaign by title, fill it, test it, then schedule or send it once."""
-        if artefact.kind != "bulletin":
-            raise Rejected(self.name, f"Mailchimp sends bulletins, not a {artefact.kind!r}")
-        title = _title(artefact)
-        campaign = self._campaign_titled(title)
-        if campaign is not None and campaign["status"] in DONE_STATUSES:
+        campaign = self._draft(artefact)
+        if campaign["status"] in DONE_STATUSES:
             return self._publication(campaign)
-        if campaign is not None and campaign["status"] != "save":
-            raise Rejected(self.name, f"campaign {title!r} is {campaign['status']!r}; "
-                                      "a person must decide what happens to it in Mailchimp")
-        wanted = self._campaign_settings(artefact, title)
-        if campaign is None:
-            campaign = self._request("POST", "/campaigns", write=True, json={
-                "type": "regular", "recipients": {"list_id": self.settings.account_id},
-                "settings": wanted})
-        elif any(campaign.get("settings", {}).get(k) != v for k, v in wanted.items()):
-            # A draft left by an interrupted run may hold an older subject: bring it up to date.
-            campaign = self._request("PATCH", f"/campaigns/{campaign['id']}", write=True,
-                                     json={"settings": wanted})
         cid = campaign["id"]
-        self._request("PUT", f"/campaigns/{cid}/content", write=True,
-                      json={"html": artefact.html, "plain_text": artefact.text})
         if self.settings.test_recipients:
             self._request("POST", f"/campaigns/{cid}/actions/test", write=True,
                           json={"test_emails": list(self.settings.test_recipients), "send_type": "html"})
@@ -98,6 +81,43 @@ class MailchimpAdapter(ChannelAdapter):
                           json={"schedule_time": when.isoformat()})
             status = "schedule"
         return self._publication({**campaign, "status": status, "send_time": when.isoformat()})
+
+    def test_send(self, artefact: Artefact, recipients: Sequence[str]) -> str:
+        """Mailchimp's own test email of the campaign draft, filled with this version; the draft
+        stays a draft (publication later fills and schedules the same campaign)."""
+        campaign = self._draft(artefact)
+        if campaign["status"] in DONE_STATUSES:
+            raise Rejected(self.name, f"campaign {_title(artefact)!r} is already "
+                                      f"{campaign['status']!r} in Mailchimp; a test send can no "
+                                      f"longer change what goes out")
+        self._request("POST", f"/campaigns/{campaign['id']}/actions/test", write=True,
+                      json={"test_emails": list(recipients), "send_type": "html"})
+        return f"Mailchimp test email of campaign {campaign['id']}"
+
+    def _draft(self, artefact: Artefact) -> dict[str, Any]:
+        """The bulletin's campaign, found by title or created, with this version's settings and
+        content; one already scheduled, sending or sent is returned untouched."""
+        if artefact.kind != "bulletin":
+            raise Rejected(self.name, f"Mailchimp sends bulletins, not a {artefact.kind!r}")
+        title = _title(artefact)
+        campaign = self._campaign_titled(title)
+        if campaign is not None and campaign["status"] in DONE_STATUSES:
+            return campaign
+        if campaign is not None and campaign["status"] != "save":
+            raise Rejected(self.name, f"campaign {title!r} is {campaign['status']!r}; "
+                                      "a person must decide what happens to it in Mailchimp")
+        wanted = self._campaign_settings(artefact, title)
+        if campaign is None:
+            campaign = self._request("POST", "/campaigns", write=True, json={
+                "type": "regular", "recipients": {"list_id": self.settings.account_id},
+                "settings": wanted})
+        elif any(campaign.get("settings", {}).get(k) != v for k, v in wanted.items()):
+            # A draft left by an interrupted run may hold an older subject: bring it up to date.
+            campaign = self._request("PATCH", f"/campaigns/{campaign['id']}", write=True,
+                                     json={"settings": wanted})
+        self._request("PUT", f"/campaigns/{campaign['id']}/content", write=True,
+                      json={"html": artefact.html, "plain_text": artefact.text})
+        return campaign
 
     def find(self, artefact: Artefact) -> Publication | None:
         """The campaign with this bulletin's title, if it is scheduled, sending or sent."""

@@ -16,8 +16,8 @@ import ipaddress
 import re
 import smtplib
 import ssl
-from collections.abc import Callable, Iterable, Mapping, MutableSet
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, MutableSet, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -164,6 +164,16 @@ class SmtpAdapter(ChannelAdapter):
     def check(self) -> None:
         """Connect, say EHLO, start TLS and log in: proves the relay and the credentials."""
         _quit(self._connect())
+
+    def test_send(self, artefact: Artefact, recipients: Sequence[str]) -> str:
+        """The bulletin to `recipients` only, its subject marked [TEST], under Message-IDs of its
+        own, and never in the sent-log: the real send later reaches everyone as usual."""
+        trial = SmtpAdapter(self.name, self.settings, self.environ, timeout=self.timeout,
+                            now=self.now, recipients=recipients, tls_context=self.tls_context)
+        stamp = f"{self.now():%Y%m%dT%H%M%S%f}"
+        trial.publish(replace(artefact, idempotency_key=f"test-{artefact.idempotency_key}-{stamp}",
+                              subject=f"[TEST] {artefact.subject}"))
+        return f"test email through {self._address()[1]}"
 
     def recipients(self) -> list[Recipient]:
         """Who the bulletin goes to: the explicit list, else the recipients file."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from pipeline.cli import db, evaluation, project, publishing  # noqa: F401  (they register commands)
+from pipeline.cli import db, evaluation, project, publishing, web  # noqa: F401  (they register commands)
 from pipeline.cli.group import cli
 
 __all__ = ["cli", "main"]

@@ -155,8 +155,12 @@ def report(ctx: Context, campaign: str | None, start: str | None, end: str | Non
     from renderers.report import render_csv, render_html, render_json
 
     first, last = _report_range(ctx, start, end)
-    catalog = Catalog(ctx.config, ctx.project())
-    data = evaluation.report(_store(ctx), catalog, first, last, now(), campaign=campaign)
+    project = ctx.project()
+    if project.errors:  # still report what the ledger holds, without the plan's statuses
+        data = evaluation.report(_store(ctx), Catalog(ctx.config, project), first, last, now(),
+                                 campaign=campaign)
+    else:
+        data = evaluation.report_of(ctx.workspace(), now(), first, last, campaign=campaign)
     text = {"html": render_html, "csv": render_csv, "json": render_json}[fmt](data)
     if out_path is None and fmt == "html":
         suffix = f"-{campaign}" if campaign else ""

@@ -12,8 +12,9 @@ from rich.progress import Progress
 
 from pipeline.cli.context import Context, now
 from pipeline.cli.group import cli
-from pipeline.cli.output import show, table
-from pipeline.services import planning
+from pipeline.cli.output import print_ids, print_items
+from pipeline.services import bulletins, exports, planning, statuses
+from pipeline.status import Status
 
 
 @cli.command()
@@ -34,27 +35,29 @@ def check(ctx: Context, strict: bool) -> None:
 @cli.command()
 @click.option("--from", "start", metavar="DATE", help="First day (YYYY-MM-DD); default today.")
 @click.option("--to", "end", metavar="DATE", help="Last day; default [plan] weeks after --from.")
-@click.option("--campaign", help="Only this campaign (or 'e-bulletin').")
+@click.option("--campaign", help="Only this campaign (or 'e-bulletin', or 'reactive').")
 @click.option("--channel", help="Only this channel.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@click.option("--status", "wanted", type=click.Choice([s.value for s in Status]),
+              help="Only items with this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a list.")
+@click.option("--ids", "ids_only", is_flag=True, help="Print only the item ids, one per line.")
 @click.pass_obj
 def plan(ctx: Context, start: str | None, end: str | None, campaign: str | None,
-         channel: str | None, as_json: bool) -> None:
-    """List the publication items due in a date range."""
+         channel: str | None, wanted: str | None, as_json: bool, ids_only: bool) -> None:
+    """List the items due in a date range, each with its status."""
     first, last = ctx.date_range(start, end)
-    result = planning.plan(ctx.project(), first, last, campaign=campaign, channel=channel)
-    for note in result.notes:
+    listing = statuses.in_range(ctx.workspace(), now(), first, last, campaign=campaign,
+                                channel=channel)
+    for note in listing.notes:
         click.echo(str(note), err=True)
+    lines = [line for line in listing.lines if wanted in (None, line.status.status)]
     if as_json:
-        click.echo(json.dumps([i.as_json() for i in result.items], indent=2, ensure_ascii=False))
-        return
-    t = table(f"Plan {first:%d %b %Y} to {last:%d %b %Y}: {len(result.items)} items",
-              ("due", "channel", "campaign", "title", "status", "id"))
-    for item in result.items:
-        status = item.status if not item.note else f"{item.status}: {item.note}"
-        t.add_row(f"{item.due:%a %d %b %Y %H:%M}", item.channel, item.campaign, item.title,
-                  status, item.id)
-    show(t)
+        click.echo(json.dumps([line.as_json() for line in lines], indent=2, ensure_ascii=False))
+    elif ids_only:
+        print_ids(lines)
+    else:
+        print_items(f"Plan {first:%d %b %Y} to {last:%d %b %Y}: {len(lines)} items", lines,
+                    ctx.config.tz)
 
 
 @cli.command(name="calendar")
@@ -66,7 +69,7 @@ def plan(ctx: Context, start: str | None, end: str | None, campaign: str | None,
 def calendar_cmd(ctx: Context, ics_path: Path, start: str | None, end: str | None) -> None:
     """Write the plan and campaign windows as an iCalendar file to subscribe to."""
     first, last = ctx.date_range(start, end)
-    data, count = planning.calendar(ctx.project(), first, last, now())
+    data, count = exports.calendar(ctx.workspace(), now(), first, last)
     ics_path.parent.mkdir(parents=True, exist_ok=True)
     ics_path.write_bytes(data)
     click.echo(f"wrote {ics_path} ({count} items)")
@@ -93,8 +96,8 @@ def preview(ctx: Context, start: str | None, end: str | None, out_dir: Path | No
             progress.update(rendering, total=count)
             progress.update(writing, total=count)
 
-        summary = planning.preview(
-            ctx.project(), first, last, out, now(), campaign=campaign, channel=channel,
+        summary = exports.preview(
+            ctx.workspace(), now(), first, last, out, campaign=campaign, channel=channel,
             on_planned=planned, on_rendered=lambda: progress.advance(rendering),
             on_written=lambda: progress.advance(writing))
     click.echo(f"{summary.items} items, {summary.errors} error(s), {summary.warnings} warning(s)")
@@ -125,3 +128,20 @@ def bulletin_new(ctx: Context, month: str) -> None:
         raise click.ClickException(f"{exc}; edit it, or delete it first to start again") from None
     click.echo(f"wrote {written}: fill in the subject, preheader and stories, then set "
                f"status = \"ready\" and run `wst check`")
+
+
+@bulletin.command(name="test-send")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The bulletin's month.")
+@click.option("--channel", help="Only this bulletin channel (default: each one).")
+@click.option("--to", "to", multiple=True, metavar="ADDRESS",
+              help="Who gets the test (repeat for more); default the channel's test_recipients, "
+                   "else your own email.")
+@click.option("--by", "person", required=True, help="Your person id from [people].")
+@click.pass_obj
+def bulletin_test_send(ctx: Context, month: str, channel: str | None, to: tuple[str, ...],
+                       person: str) -> None:
+    """Send the month's bulletin, as it stands now, to named addresses as a test."""
+    for sent in bulletins.test_send(ctx.workspace(), ctx.actor(person), now(), month,
+                                    channel=channel, to=to):
+        click.echo(f"{sent.item_id} (version {sent.version}): test sent to {', '.join(sent.to)}: "
+                   f"{sent.where}")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from pipeline.cli.context import Context, now, parse_date
 from pipeline.cli.group import cli
-from pipeline.cli.output import show, table
+from pipeline.cli.output import print_ids, print_items, wrapped
 from pipeline.publisher import Outcome
 from pipeline.services import approvals as approving
 from pipeline.services import freeze, posting
@@ -99,34 +99,45 @@ def reject(ctx: Context, items: tuple[str, ...], reason: str, person: str) -> No
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--ids", "ids_only", is_flag=True, help="Print only the item ids, one per line.")
 @click.option("--mine", "mine", metavar="PERSON", help="Only what this person may approve.")
 @click.option("--campaign", help="Only this campaign.")
 @click.option("--from", "start", metavar="DATE", help="Only what is due from this day on.")
 @click.option("--to", "end", metavar="DATE", help="... up to this day (inclusive).")
 @click.pass_obj
-def approvals(ctx: Context, as_json: bool, mine: str | None, campaign: str | None,
+def approvals(ctx: Context, as_json: bool, ids_only: bool, mine: str | None, campaign: str | None,
               start: str | None, end: str | None) -> None:
     """Items waiting for approval, soonest first, with who may approve each."""
-    waiting = approving.queue(ctx.workspace(), now(), person=mine, campaign=campaign,
-                              start=parse_date(start, "--from"), end=parse_date(end, "--to"))
-    tz = ctx.config.tz
-    rows = [{"id": w.entry.item_id, "channel": w.entry.channel,
-             "due": w.entry.due.astimezone(tz).isoformat(), "title": w.entry.title,
-             "version": w.entry.version, "responsibility": w.entry.responsibility,
-             "may_approve": list(w.may_approve),
-             "rejected": None if w.rejected is None else {
-                 "by": w.rejected.person, "at": w.rejected.at.isoformat(),
-                 "reason": w.rejected.reason}} for w in waiting]
+    found = approving.queue(ctx.workspace(), now(), person=mine, campaign=campaign,
+                            start=parse_date(start, "--from"), end=parse_date(end, "--to"))
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json.dumps([{
+            **w.line.as_json(), "responsibility": w.line.item.responsibility if w.line.item else "",
+            "may_approve": list(w.may_approve),
+            "rejected": None if w.rejected is None else {
+                "by": w.rejected.person, "at": w.rejected.at.isoformat(),
+                "reason": w.rejected.reason},
+            "test_sends": [{"to": list(t.to), "by": t.by, "at": t.at.isoformat(),
+                            "dry_run": t.dry_run} for t in w.tests]} for w in found],
+            indent=2, ensure_ascii=False))
         return
-    t = table(f"{len(rows)} waiting for approval", ("due", "id", "title", "may approve"))
-    for w in waiting:
-        title = w.entry.title + (f" (rejected by {w.rejected.person}: {w.rejected.reason})"
-                                 if w.rejected else "")
-        t.add_row(w.entry.due.astimezone(tz).strftime("%a %d %b %H:%M"), w.entry.item_id, title,
-                  ", ".join(w.may_approve) or "nobody: see config.toml")
-    show(t, 120)
+    if ids_only:
+        print_ids(w.line for w in found)
+        return
+    tz = ctx.config.tz
+    details = []
+    for w in found:
+        more = [f"may approve: {', '.join(w.may_approve) or 'nobody: see config.toml'}"]
+        if w.rejected:
+            more.append(f"rejected by {w.rejected.person} on {w.rejected.at.astimezone(tz):%d %b}: "
+                        f"{w.rejected.reason}")
+        more += [f"test sent to {', '.join(t.to)} by {t.by} on {t.at.astimezone(tz):%d %b %H:%M}"
+                 + (" (dry run)" if t.dry_run else "") for t in w.tests]
+        details.append((w.line, more))
+    print_items(f"{len(found)} waiting for approval", [w.line for w in found], tz, details)
+    if found:
+        click.echo("\nApprove one with: wst approve ID --by PERSON (or a post on all its channels: "
+                   "its id without the channel; or --campaign ID, or --from/--to)")
 
 
 @cli.command()
@@ -136,26 +147,55 @@ def approvals(ctx: Context, as_json: bool, mine: str | None, campaign: str | Non
 @click.option("--by", "person", required=True, help=BY)
 @click.pass_obj
 def pause(ctx: Context, reason: str, until: str | None, keep_help: bool, person: str) -> None:
-    """Freeze all publication at once (a serious incident, national mourning)."""
+    """Freeze all publication from now (a serious incident, national mourning).
+
+    Whatever falls due while the pause lasts is held at its time; what falls due after it ends
+    goes out as planned."""
     actor = ctx.actor(person)
     end = ctx.local_time(until, "--until") if until else None
     done = freeze.pause(ctx.workspace(), actor, now(), reason, until=end, keep_help=keep_help)
     click.echo(f"paused by {person}: {reason}" + (f" until {end:%a %d %b %Y %H:%M}" if end else "")
                + (" (help posts keep going)" if keep_help else ""))
-    click.echo(f"{done.held} waiting item(s) held; `wst resume --by PERSON` ends the pause")
+    click.echo(f"whatever falls due while it lasts is held at its time ({done.due_soon} item(s) "
+               f"in the next 24 hours); `wst resume --by PERSON` ends it")
+
+
+def _decision_list(ctx: Context, found: freeze.HeldByPause, person: str) -> None:
+    """What a pause held, by campaign and channel, and the commands that decide it."""
+    entries = found.entries
+    ended = found.ended_at
+    click.echo(f"{len(entries)} item(s) fell due during the pause ({found.pause.reason}) and are "
+               f"held for one decision" + (":" if entries else "."))
+    groups: dict[str, dict[str, int]] = {}
+    for e in entries:
+        channels = groups.setdefault(e.campaign, {})
+        channels[e.channel] = channels.get(e.channel, 0) + 1
+    for campaign, channels in sorted(groups.items()):
+        click.echo(f"  {campaign}: " + ", ".join(f"{n} on {c}" for c, n in sorted(channels.items())))
+    if entries:
+        click.echo(f"release them all: wst release --held-by-pause --by {person}")
+        click.echo(f"or cancel them:   wst cancel --held-by-pause --reason \"...\" --by {person}")
+        click.echo("(add --campaign ID or --channel NAME to decide part of them)")
+        settings = ctx.config.settings.freeze
+        if settings.undecided == "cancel":
+            click.echo(f"if nobody decides, they are cancelled {settings.cancel_after_days} day(s) "
+                       f"after the pause ended ([freeze] undecided = \"cancel\")")
+        else:
+            click.echo("if nobody decides, they stay held and the business unit is reminded "
+                       "every day ([freeze] undecided = \"hold\")")
+    if ended is None:
+        click.echo("the pause is still on")
 
 
 @cli.command()
 @click.option("--by", "person", required=True, help=BY)
 @click.pass_obj
 def resume(ctx: Context, person: str) -> None:
-    """End the pause and list the items it held, for a decision on each."""
-    held = freeze.resume(ctx.workspace(), ctx.actor(person), now())
-    click.echo(f"resumed by {person}. {len(held)} item(s) held during the pause need a decision:")
-    for e in held:
-        click.echo(f"  {e.due.astimezone(ctx.config.tz):%a %d %b %H:%M}  {e.item_id}  "
-                   f"(release: wst release {e.item_id} --by {person}; "
-                   f"or cancel: wst cancel {e.item_id} --reason ... --by {person})")
+    """End the pause: the schedule goes on for everything later, and what fell due while it
+    lasted waits for one decision."""
+    found = freeze.resume(ctx.workspace(), ctx.actor(person), now())
+    click.echo(f"resumed by {person}: everything due from now on goes out as planned.")
+    _decision_list(ctx, found, person)
 
 
 def _same_channel(item: str, channel: str | None) -> None:
@@ -166,16 +206,41 @@ def _same_channel(item: str, channel: str | None) -> None:
                                  param_hint="--channel")
 
 
-CHANNEL_HELP = "The channel (optional: the id already names it)."
+CHANNEL_HELP = "The channel (optional: the id already names it); with --held-by-pause, only it."
+
+
+def _one_or_pause(item: str | None, by_pause: bool) -> None:
+    if (item is None) == (not by_pause):
+        raise click.UsageError("name one ITEM, or --held-by-pause for what a pause held")
+
+
+def _decided(ctx: Context, done: list) -> None:
+    for d in done:
+        if isinstance(d, freeze.Released):
+            line = f"released {d.entry.item_id} ({d.entry.state})"
+            click.echo(line + (f": {d.published}" if d.published is not None else ""))
+        else:
+            click.echo(f"cancelled {d.item_id}")
 
 
 @cli.command()
-@click.argument("item")
+@click.argument("item", required=False)
 @click.option("--channel", help=CHANNEL_HELP)
+@click.option("--held-by-pause", "by_pause", is_flag=True,
+              help="Release everything the last pause held (or --pause ID's).")
+@click.option("--pause", "pause_id", type=int, metavar="ID", help="Which pause (default the last).")
+@click.option("--campaign", help="With --held-by-pause: only this campaign.")
 @click.option("--by", "person", required=True, help=BY)
 @click.pass_obj
-def release(ctx: Context, item: str, channel: str | None, person: str) -> None:
-    """Let a held item go ahead (it publishes at once if its time has come)."""
+def release(ctx: Context, item: str | None, channel: str | None, by_pause: bool,
+            pause_id: int | None, campaign: str | None, person: str) -> None:
+    """Let a held item go ahead (it publishes at once, late on purpose, if its time has come)."""
+    _one_or_pause(item, by_pause)
+    if by_pause:
+        _decided(ctx, freeze.decide(ctx.workspace(), ctx.actor(person), now(), release_them=True,
+                                    pause_id=pause_id, campaign=campaign, channel=channel))
+        return
+    assert item is not None
     _same_channel(item, channel)
     done = freeze.release(ctx.workspace(), ctx.actor(person), now(), item)
     click.echo(f"released {item} on {done.entry.channel} ({done.entry.state})")
@@ -184,13 +249,25 @@ def release(ctx: Context, item: str, channel: str | None, person: str) -> None:
 
 
 @cli.command()
-@click.argument("item")
+@click.argument("item", required=False)
 @click.option("--channel", help=CHANNEL_HELP)
+@click.option("--held-by-pause", "by_pause", is_flag=True,
+              help="Cancel everything the last pause held (or --pause ID's).")
+@click.option("--pause", "pause_id", type=int, metavar="ID", help="Which pause (default the last).")
+@click.option("--campaign", help="With --held-by-pause: only this campaign.")
 @click.option("--reason", required=True, help="Why it will not go out.")
 @click.option("--by", "person", required=True, help=BY)
 @click.pass_obj
-def cancel(ctx: Context, item: str, channel: str | None, reason: str, person: str) -> None:
-    """Decide that an item will not go out."""
+def cancel(ctx: Context, item: str | None, channel: str | None, by_pause: bool,
+           pause_id: int | None, campaign: str | None, reason: str, person: str) -> None:
+    """Decide that an item (or what a pause held) will not go out."""
+    _one_or_pause(item, by_pause)
+    if by_pause:
+        _decided(ctx, freeze.decide(ctx.workspace(), ctx.actor(person), now(), release_them=False,
+                                    reason=reason, pause_id=pause_id, campaign=campaign,
+                                    channel=channel))
+        return
+    assert item is not None
     _same_channel(item, channel)
     rows = freeze.cancel(ctx.workspace(), ctx.actor(person), now(), item, reason)
     click.echo(f"cancelled {item} on {rows[0].channel}: {reason}")
@@ -223,17 +300,21 @@ def resolve(ctx: Context, item: str, channel: str | None, published_as: str | No
 @click.option("--at", "at", metavar="TIME", help="When (local time); default now.")
 @click.option("--help-post", is_flag=True, help="A 'how to get help' post (goes out in a pause "
               "with --keep-help).")
+@click.option("--answers-pause", is_flag=True,
+              help="During a pause: you confirm this statement answers the event the pause is "
+                   "for, so it goes out in the pause (recorded in the audit trail).")
 @click.option("--approved-by", "person", required=True,
               help="An accountable person for reactive posts, from [people].")
 @click.option("--accept-identifying", is_flag=True,
               help="Accept the possible identifying details the checks flag.")
 @click.pass_obj
 def post(ctx: Context, text: str, channels: str, image: Path | None, alt: str, at: str | None,
-         help_post: bool, person: str, accept_identifying: bool) -> None:
+         help_post: bool, answers_pause: bool, person: str, accept_identifying: bool) -> None:
     """A reactive post, through the same checks, ledger and gates as planned posts."""
     actor = ctx.actor(person, "--approved-by")
     draft = posting.Draft(text, tuple(c.strip() for c in channels.split(",") if c.strip()),
-                          image, alt, ctx.local_time(at, "--at") if at else None, help_post)
+                          image, alt, ctx.local_time(at, "--at") if at else None, help_post,
+                          answers_pause)
     try:
         done = posting.post(ctx.workspace(), actor, now(), draft,
                             accept_identifying=accept_identifying)
@@ -256,23 +337,26 @@ def post(ctx: Context, text: str, channels: str, image: Path | None, alt: str, a
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def status(ctx: Context, as_json: bool) -> None:
-    """Mode, pause, the daemon, next items, each channel's health, counts and failures."""
+    """Mode, pause, the daemon, each channel's health, every item's status, what is next and
+    what needs a person."""
     report = reporting.status(ctx.workspace(), now())
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
         return
     tz = ctx.config.tz
     p, d = report.pause, report.daemon
-    click.echo(f"mode: {report.mode}")
+    click.echo(f"mode: {report.mode}" + (" (nothing is published: see outbox/)"
+                                         if report.mode == "dry-run" else ""))
     click.echo("pause: " + ("none" if p is None else
                             f"{p.reason} (by {p.by}"
                             + (f", until {p.until.astimezone(tz):%a %d %b %H:%M}" if p.until else "")
-                            + ")"))
-    click.echo("daemon: " + ("not running" if d is None else
+                            + (", help posts keep going" if p.keep_help else "") + ")"))
+    click.echo("daemon: " + ("not running: approved items are not sent until `wst run` runs"
+                             if d is None else
                              f"pid {d.pid} on {d.host}, last seen "
                              f"{d.heartbeat_at.astimezone(tz):%H:%M:%S}"))
-    click.echo("counts: " + (", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
-                             or "nothing recorded yet"))
+    click.echo("items: " + (", ".join(f"{n} {status}" for status, n in report.counts.items())
+                            or "nothing recorded yet"))
     x = report.x_spend
     click.echo(f"X reads this month: ${x.spent_usd:.3f} of ${x.budget_usd:.2f}")
     click.echo("channels:")
@@ -281,35 +365,39 @@ def status(ctx: Context, as_json: bool) -> None:
         if c.flagged:
             notes.append(f"FLAGGED: {c.flagged}")
         if c.rate_limited_until:
-            notes.append(f"rate-limited until {c.rate_limited_until.isoformat()}")
-        click.echo(f"  {c.name} ({c.kind}): {'; '.join(notes)}")
-    click.echo("next:")
-    for e in report.upcoming:
-        click.echo(f"  {e.due.astimezone(tz):%a %d %b %H:%M}  {e.item_id}  ({e.state})")
-    if report.recent_failures:
-        click.echo("recent failures:")
-        for e in report.recent_failures:
-            click.echo(f"  {e.item_id} on {e.channel}: {e.state}: {e.last_error}")
+            notes.append(f"rate-limited until {c.rate_limited_until.astimezone(tz):%a %d %b %H:%M}")
+        click.echo(wrapped(f"{c.name} ({c.kind}): {'; '.join(notes)}"))
+    if report.attention:
+        click.echo("")
+        print_items(f"needs a person ({len(report.attention)}):", report.attention, tz)
+    click.echo("")
+    print_items(f"next ({len(report.upcoming)}):", report.upcoming, tz)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--ids", "ids_only", is_flag=True, help="Print only the item ids, one per line.")
 @click.option("--from", "start", metavar="DATE", help="First day; default 30 days ago.")
 @click.option("--to", "end", metavar="DATE", help="Last day (inclusive); default today.")
 @click.pass_obj
-def history(ctx: Context, as_json: bool, start: str | None, end: str | None) -> None:
-    """Every publication in a date range with its state, platform id and link."""
+def history(ctx: Context, as_json: bool, ids_only: bool, start: str | None, end: str | None) -> None:
+    """Every recorded item in a date range with its status, platform link and attempts."""
     today = ctx.today()
     first = parse_date(start, "--from") or today - timedelta(days=30)
     last = parse_date(end, "--to") or today
-    rows = reporting.history(ctx.workspace(), first, last)
+    lines = reporting.history(ctx.workspace(), now(), first, last)
     if as_json:
-        click.echo(json.dumps([reporting.entry_json(e) for e in rows], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([reporting.line_json(line) for line in lines], indent=2,
+                              ensure_ascii=False))
         return
-    tz = ctx.config.tz
-    t = table(f"History {first} to {last}: {len(rows)}",
-              ("due", "id", "channel", "state", "remote id / link", "attempts", "last error"))
-    for e in rows:
-        t.add_row(e.due.astimezone(tz).strftime("%d %b %H:%M"), e.item_id, e.channel, e.state,
-                  e.url or e.remote_id or "", str(e.attempts), e.last_error or "")
-    show(t)
+    if ids_only:
+        print_ids(lines)
+        return
+    details = []
+    for line in lines:
+        e = line.entry
+        if e is not None and e.attempts:
+            details.append((line, [f"attempts: {e.attempts}"
+                                   + (f"; last error: {e.last_error}" if e.last_error
+                                      and e.last_error != line.status.note else "")]))
+    print_items(f"History {first} to {last}: {len(lines)} items", lines, ctx.config.tz, details)

@@ -2,8 +2,9 @@
 signed; with its approvals, pauses, channel health, audit trail and reporting reads.
 
 One module per idea: `publications` (the state machine), `approvals`, `pauses`, `health`,
-`audit`, `reads`; `rows` holds what they hand out; `transitions` is the one gate every state
-change passes through. `Ledger` bundles them over one store for the services.
+`audit`, `reads`, `notices` (what approvers were told); `rows` holds what they hand out;
+`transitions` is the one gate every state change passes through. `Ledger` bundles them over
+one store for the services.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 from pipeline.ledger.approvals import Approvals
 from pipeline.ledger.audit import AuditTrail
 from pipeline.ledger.health import ChannelHealth
+from pipeline.ledger.notices import Notices
 from pipeline.ledger.pauses import Pauses
 from pipeline.ledger.publications import RESOLVABLE, WAITING, Publications
 from pipeline.ledger.reads import LedgerReads
 from pipeline.ledger.rows import (
     SYSTEM,
+    Actor,
     Approval,
     ApprovalRefused,
     Entry,
@@ -28,6 +31,7 @@ from pipeline.ledger.rows import (
     PublishView,
     SyncResult,
     UnknownEntry,
+    actor_of,
     ledger_key,
 )
 from pipeline.store import Store
@@ -36,6 +40,7 @@ __all__ = [
     "RESOLVABLE",
     "SYSTEM",
     "WAITING",
+    "Actor",
     "Approval",
     "ApprovalRefused",
     "Approvals",
@@ -48,6 +53,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerReads",
+    "Notices",
     "Pause",
     "PauseError",
     "Pauses",
@@ -55,6 +61,7 @@ __all__ = [
     "PublishView",
     "SyncResult",
     "UnknownEntry",
+    "actor_of",
     "ledger_key",
 ]
 
@@ -70,3 +77,4 @@ class Ledger:
         self.health = ChannelHealth(store)
         self.audit = AuditTrail(store)
         self.reads = LedgerReads(store)
+        self.notices = Notices(store)

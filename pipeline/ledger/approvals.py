@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from pipeline.config import Settings
 from pipeline.ledger import audit
-from pipeline.ledger.rows import Approval, ApprovalRefused, Entry, UnknownEntry, aware
+from pipeline.ledger.rows import Actor, Approval, ApprovalRefused, Entry, UnknownEntry, actor_of, aware
 from pipeline.ledger.transitions import move
 from pipeline.policy import approval_refusal
 from pipeline.states import State
@@ -46,11 +46,12 @@ class Approvals:
     def __init__(self, store: Store):
         self.store = store
 
-    def approve(self, item_id: str, version: str, person: str, now: datetime, settings: Settings, *,
+    def approve(self, item_id: str, version: str, by: str | Actor, now: datetime, settings: Settings, *,
                 blocking_errors: Sequence[str] = (), identifying: Sequence[str] = (),
                 accept_identifying: bool = False) -> int:
         """Approve the EXACT version as an Accountable person; returns the approval's id."""
         aware("now", now)
+        person = actor_of(by).person
         if blocking_errors:
             raise ApprovalRefused(item_id, version, "it fails its checks: " + "; ".join(blocking_errors))
         if identifying and not accept_identifying:
@@ -88,7 +89,7 @@ class Approvals:
                 # A held row stays held (the hold is a separate decision); it is released approved.
                 if r["state"] == State.PLANNED:
                     move(conn, r, State.APPROVED, now)
-            audit.record(conn, now, "approve", person, item_id=item_id,
+            audit.record(conn, now, "approve", by, item_id=item_id,
                          details={"version": version, "accepted_identifying": accept_identifying,
                                   "identifying": list(identifying)})
         return int(approval_id)
@@ -109,6 +110,13 @@ class Approvals:
             seen.add((row["item_id"], row["version"]))
             out.append(Entry.from_row(row))
         return out
+
+    def standing(self) -> dict[tuple[str, str], Approval]:
+        """Every approval that still counts, by (item id, version) (the first, if several)."""
+        with self.store.reading() as conn:
+            rows = conn.execute(select(approvals_table).where(approvals_table.c.voided_at.is_(None))
+                                .order_by(approvals_table.c.id.desc())).mappings().all()
+        return {(r["item_id"], r["version"]): Approval.from_row(r) for r in rows}
 
     def of(self, item_id: str) -> list[Approval]:
         """Every approval recorded for an item, oldest first, voided ones included."""

@@ -8,15 +8,19 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from pipeline.ledger.rows import Event
+from pipeline.ledger.rows import Actor, Event, actor_of
 from pipeline.store import Store, events_table
 
 
-def record(conn: Connection, now: datetime, kind: str, by: str, *, key: str | None = None,
+def record(conn: Connection, now: datetime, kind: str, by: str | Actor, *, key: str | None = None,
            item_id: str | None = None, details: dict[str, Any] | None = None) -> None:
-    """Add one event inside the caller's transaction."""
-    conn.execute(events_table.insert().values(at=now, kind=kind, by=by, key=key, item_id=item_id,
-                                              details=json.dumps(details or {}, sort_keys=True)))
+    """Add one event inside the caller's transaction, with who acted, through which face and
+    from where."""
+    actor = actor_of(by)
+    conn.execute(events_table.insert().values(
+        at=now, kind=kind, by=actor.person, key=key, item_id=item_id,
+        details=json.dumps(details or {}, sort_keys=True), via=actor.via or None,
+        origin=actor.origin or None))
 
 
 class AuditTrail:
@@ -25,7 +29,7 @@ class AuditTrail:
     def __init__(self, store: Store):
         self.store = store
 
-    def add(self, now: datetime, kind: str, by: str, *, key: str | None = None,
+    def add(self, now: datetime, kind: str, by: str | Actor, *, key: str | None = None,
             item_id: str | None = None, details: dict[str, Any] | None = None) -> None:
         """Record an event on its own (a comment, a test send, a sign-in)."""
         with self.store.writing() as conn:
@@ -41,4 +45,4 @@ class AuditTrail:
         with self.store.reading() as conn:
             rows = conn.execute(query).mappings().all()
         return [Event(r["id"], r["at"], r["kind"], r["by"], r["key"], r["item_id"],
-                      json.loads(r["details"])) for r in rows]
+                      json.loads(r["details"]), r["via"] or "", r["origin"] or "") for r in rows]

@@ -7,9 +7,8 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, or_, select
 
 from pipeline.ledger import audit
-from pipeline.ledger.rows import Entry, Pause, PauseError, aware
-from pipeline.ledger.transitions import set_state
-from pipeline.states import HoldReason, State
+from pipeline.ledger.rows import Actor, Entry, Pause, PauseError, actor_of, aware
+from pipeline.states import State
 from pipeline.store import Store, ledger_table, pauses_table
 
 ACTIVE = (select(pauses_table)
@@ -30,9 +29,11 @@ class Pauses:
     def __init__(self, store: Store):
         self.store = store
 
-    def pause(self, reason: str, by: str, now: datetime, until: datetime | None = None,
-              keep_help: bool = False) -> list[str]:
-        """Freeze comms at once: hold every waiting item (optionally not help posts); returns held keys."""
+    def pause(self, reason: str, by: str | Actor, now: datetime, until: datetime | None = None,
+              keep_help: bool = False) -> Pause:
+        """Freeze comms from now (until `until`, if given): what falls due while it lasts is
+        held at its time (help posts too, unless `keep_help`); what falls due after it is not
+        touched, so ending the pause restores the schedule by itself."""
         aware("now", now)
         if until is not None:
             aware("until", until)
@@ -40,28 +41,21 @@ class Pauses:
                 raise PauseError(f"a pause until {until.isoformat()} would already be over")
         if not reason.strip():
             raise PauseError("a pause needs a reason, for the audit trail and the people who resume it")
-        t = ledger_table
         with self.store.writing() as conn:
             current = active_in(conn, now)
             if current is not None:
                 raise PauseError(f"already paused by {current.by} since {current.started_at.isoformat()} "
                                  f"({current.reason}); resume first")
             pause_id = conn.execute(pauses_table.insert().values(
-                reason=reason, by=by, started_at=now, until=until, keep_help=keep_help)
+                reason=reason, by=actor_of(by).person, started_at=now, until=until,
+                keep_help=keep_help)
             ).inserted_primary_key[0]
-            pause = Pause(int(pause_id), reason, by, now, until, keep_help)
-            rows = conn.execute(select(t.c.key, t.c.due, t.c.help).where(
-                t.c.state.in_((State.PLANNED, State.APPROVED, State.FAILED)))).all()
-            held = [key for key, due, help_post in rows if pause.holds(due, help_post)]
-            for key in held:
-                set_state(conn, key, State.HELD, now, last_error=f"paused: {reason}",
-                          hold_reason=HoldReason.PAUSE.value, held_pause_id=pause.id)
             audit.record(conn, now, "pause", by, details={
-                "pause_id": pause.id, "reason": reason, "keep_help": keep_help,
-                "until": until.isoformat() if until else None, "held": len(held)})
-        return held
+                "pause_id": int(pause_id), "reason": reason, "keep_help": keep_help,
+                "until": until.isoformat() if until else None})
+        return Pause(int(pause_id), reason, actor_of(by).person, now, until, keep_help)
 
-    def resume(self, by: str, now: datetime) -> list[Entry]:
+    def resume(self, by: str | Actor, now: datetime) -> list[Entry]:
         """End the pause; returns the items it held, still held, for a person to release or cancel."""
         aware("now", now)
         with self.store.writing() as conn:
@@ -70,13 +64,32 @@ class Pauses:
             if row is None:
                 raise PauseError("not paused")
             conn.execute(pauses_table.update().where(pauses_table.c.id == row["id"])
-                         .values(ended_at=now, ended_by=by))
+                         .values(ended_at=now, ended_by=actor_of(by).person))
             held = conn.execute(select(ledger_table).where(
                 ledger_table.c.held_pause_id == row["id"], ledger_table.c.state == State.HELD)
                 .order_by(ledger_table.c.due)).mappings().all()
             audit.record(conn, now, "resume", by, details={
                 "pause_id": row["id"], "reason": row["reason"], "held": len(held)})
         return [Entry.from_row(r) for r in held]
+
+    def ended(self, now: datetime) -> list[tuple[Pause, datetime]]:
+        """Pauses that are over at `now` (ended by a person, or reached their `until`), newest
+        first, each with when it ended."""
+        aware("now", now)
+        with self.store.reading() as conn:
+            rows = conn.execute(select(pauses_table).order_by(pauses_table.c.id.desc())).mappings().all()
+        out = []
+        for r in rows:
+            end = r["ended_at"] or (r["until"] if r["until"] is not None and r["until"] <= now else None)
+            if end is not None:
+                out.append((Pause.from_row(r), end))
+        return out
+
+    def latest(self) -> Pause | None:
+        """The most recent pause, in force or over."""
+        with self.store.reading() as conn:
+            row = conn.execute(select(pauses_table).order_by(pauses_table.c.id.desc())).mappings().first()
+        return None if row is None else Pause.from_row(row)
 
     def active(self, now: datetime) -> Pause | None:
         """The pause in force at `now`, if any."""

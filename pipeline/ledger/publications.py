@@ -14,6 +14,7 @@ from pipeline.ledger.approvals import ready_state, standing, void
 from pipeline.ledger.pauses import ACTIVE, active_in
 from pipeline.ledger.rows import (
     SYSTEM,
+    Actor,
     Entry,
     Health,
     IllegalTransition,
@@ -22,6 +23,7 @@ from pipeline.ledger.rows import (
     PublishView,
     SyncResult,
     UnknownEntry,
+    actor_of,
     aware,
     labels,
     ledger_key,
@@ -90,7 +92,6 @@ class Publications:
         held: list[str] = []
         skipped: list[str] = []
         with self.store.writing() as conn:
-            pause = active_in(conn, now)
             for item in items:
                 dry = bool(is_dry(item.channel))
                 key = ledger_key(item.id, item.channel, item.version, dry)
@@ -124,19 +125,17 @@ class Publications:
                     # The approval was of the old words; it must not carry to a revert either.
                     void(conn, item.id, old["version"], now)
                     superseded.append(old["key"])
-                state, note, reason, pause_id = State.PLANNED, None, None, None
+                # A pause holds an item when it falls due, not now (see Publisher.publish).
+                state, note, reason = State.PLANNED, None, None
                 if standing(conn, item.id, item.version) is not None:
                     state = State.APPROVED
                 if blackout:
                     state, note, reason = State.HELD, hold_note, HoldReason.BLACKOUT
-                elif pause is not None and pause.holds(item.due, item.help):
-                    state, note, reason, pause_id = (State.HELD, f"paused: {pause.reason}",
-                                                     HoldReason.PAUSE, pause.id)
                 values = dict(
                     kind=item.kind, campaign=item.campaign, title=item.title,
                     responsibility=item.responsibility, help=item.help, due=item.due,
                     dry_run=dry, last_error=note, error_kind=None,
-                    hold_reason=reason.value if reason else None, held_pause_id=pause_id)
+                    hold_reason=reason.value if reason else None, held_pause_id=None)
                 if existing is None:
                     conn.execute(_t.insert().values(
                         key=key, item_id=item.id, channel=item.channel, version=item.version,
@@ -242,7 +241,7 @@ class Publications:
     # -- decisions by a person ----------------------------------------------------------------
 
     def resolve(self, item_id: str, channel: str, published_as: str | None, not_published: bool,
-                by: str, now: datetime, *, url: str | None = None) -> Entry:
+                by: str | Actor, now: datetime, *, url: str | None = None) -> Entry:
         """A person settles an item: it went out as `published_as` (id or link), or it did not."""
         aware("now", now)
         if (published_as is None) == (not not_published):
@@ -270,24 +269,27 @@ class Publications:
                 state = ready_state(conn, row)
                 check(row, state, allowed_from=RESOLVABLE)
                 entry = move(conn, row, state, now, held_pause_id=None, hold_reason=None,
-                             error_kind=None, last_error=f"confirmed not published by {by}")
+                             error_kind=None,
+                             last_error=f"confirmed not published by {actor_of(by).person}")
             audit.record(conn, now, "resolve", by, key=row["key"], item_id=item_id,
                          details={"channel": channel, "published_as": published_as,
                                   "not_published": not_published, "was": row["state"]})
             return entry
 
-    def release(self, key: str, by: str, now: datetime) -> Entry:
+    def release(self, key: str, by: str | Actor, now: datetime) -> Entry:
         """Let a held item go ahead: approved again if its exact version still has an approval."""
         aware("now", now)
         with self.store.writing() as conn:
             row = row_of(conn, key)
             state = ready_state(conn, row)
             check(row, state, allowed_from=(State.HELD,))
-            entry = move(conn, row, state, now, held_pause_id=None, last_error=None, hold_reason=None)
-            audit.record(conn, now, "release", by, key=key, item_id=row["item_id"])
+            entry = move(conn, row, state, now, held_pause_id=None, last_error=None, hold_reason=None,
+                         released_at=now)
+            audit.record(conn, now, "release", by, key=key, item_id=row["item_id"],
+                         details={"was": row["hold_reason"]})
             return entry
 
-    def cancel(self, key: str, reason: str, by: str, now: datetime) -> Entry:
+    def cancel(self, key: str, reason: str, by: str | Actor, now: datetime) -> Entry:
         """Decide an item will not go out at all."""
         aware("now", now)
         with self.store.writing() as conn:
@@ -306,9 +308,10 @@ class Publications:
             return Entry.from_row(row_of(conn, key))
 
     def entries(self, *, item_id: str | None = None, states: Iterable[State] | None = None,
-                hold_reason: HoldReason | None = None, channel: str | None = None) -> list[Entry]:
+                hold_reason: HoldReason | None = None, channel: str | None = None,
+                pause_id: int | None = None) -> list[Entry]:
         """Rows, soonest due first, optionally for one item, in some states, held for one reason,
-        or on one channel."""
+        on one channel, or held by one pause."""
         query = select(_t).order_by(_t.c.due, _t.c.item_id, _t.c.created_at)
         if item_id is not None:
             query = query.where(_t.c.item_id == item_id)
@@ -318,6 +321,8 @@ class Publications:
             query = query.where(_t.c.hold_reason == hold_reason.value)
         if channel is not None:
             query = query.where(_t.c.channel == channel)
+        if pause_id is not None:
+            query = query.where(_t.c.held_pause_id == pause_id)
         with self.store.reading() as conn:
             return [Entry.from_row(r) for r in conn.execute(query).mappings().all()]
 

@@ -14,6 +14,35 @@ from pipeline.states import ErrorKind, HoldReason, State
 SYSTEM = "system"  # the `by` of changes the daemon makes on its own
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a person (a key of [people]), the face they used and where from. The audit
+    trail keeps all three, so an action taken at the command line (by an operating-system user
+    on the server) is never mistaken for one a signed-in person took on the web."""
+
+    person: str
+    via: str = "cli"        # "cli", "web" or "daemon"
+    os_user: str = ""       # at the command line: the operating-system user
+    address: str = ""       # on the web: the client's address
+
+    @property
+    def is_system(self) -> bool:
+        """True for the daemon acting on its own."""
+        return self.person == SYSTEM
+
+    @property
+    def origin(self) -> str:
+        """Where the action came from: the operating-system user, or the client's address."""
+        return self.os_user if self.via == "cli" else self.address
+
+
+def actor_of(by: str | Actor) -> Actor:
+    """`by` as an Actor: a bare person id says nothing of the face (the daemon's is its own)."""
+    if isinstance(by, Actor):
+        return by
+    return Actor(by, via="daemon" if by == SYSTEM else "")
+
+
 class LedgerError(WstError):
     """Base of every ledger refusal."""
 
@@ -93,6 +122,7 @@ class Entry:
     lateness_seconds: float | None
     dry_run: bool
     held_pause_id: int | None
+    released_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -227,3 +257,5 @@ class Event:
     key: str | None
     item_id: str | None
     details: dict[str, Any]
+    via: str = ""          # "cli", "web", "daemon" ('' on events recorded before revision 0004)
+    origin: str = ""       # the operating-system user (cli) or the client's address (web)

@@ -51,6 +51,24 @@ class PlannedItem:
 
 
 @dataclass(frozen=True)
+class ItemStanding:
+    """One item's one status (pipeline.services.statuses), as the report lists it."""
+
+    id: str
+    campaign: str
+    channel: str
+    due: datetime
+    title: str
+    status: str          # the Status word
+    label: str           # with its reason: 'held: pause'
+    note: str = ""
+
+
+# Statuses a person must act on, listed by name in the report.
+NEEDS_A_PERSON = ("held", "missed", "failed", "unconfirmed")
+
+
+@dataclass(frozen=True)
 class AuditReach:
     """A partner channel from the Appendix 1 audit, as a share needs it."""
 
@@ -82,6 +100,7 @@ class ReportInputs:
     # (year, month) → USD spent reading X; None when spend can't be known.
     x_spend: Callable[[int, int], float] | None = None
     notes: tuple[str, ...] = ()
+    standings: tuple[ItemStanding, ...] = ()   # every item's status, in status order
 
 
 def months_between(first: str, last: str) -> list[str]:
@@ -176,8 +195,22 @@ def build_report(store: Store, inputs: ReportInputs) -> dict[str, Any]:
         "shares": shares,
         "spend": spend,
         "concerns": concerns,
+        "standing": _standing(inputs),
         "notes": notes,
     }
+
+
+def _standing(inputs: ReportInputs) -> dict[str, Any]:
+    """Where every item of the period stands (the same status every view shows), and the
+    items a person must act on."""
+    rows = [r for r in inputs.standings if not inputs.campaign or r.campaign == inputs.campaign]
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return {"counts": counts, "attention": [
+        {"item": r.id, "campaign": r.campaign, "channel": r.channel, "title": r.title,
+         "due": r.due.isoformat(), "status": r.label, "note": r.note}
+        for r in rows if r.status in NEEDS_A_PERSON]}
 
 
 def _ledger_rows(store: Store, inputs: ReportInputs, start_utc: datetime,

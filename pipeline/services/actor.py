@@ -1,28 +1,14 @@
-"""Who is acting: a person from [people], through which face, or the daemon itself."""
+"""Who is acting: a person from [people], through which face, or the daemon itself (the Actor
+lives with the ledger, whose audit trail records all three)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pipeline.config import Settings
 from pipeline.errors import NotFound
-from pipeline.ledger import SYSTEM
+from pipeline.ledger import SYSTEM, Actor
 from pipeline.problems import did_you_mean
 
-
-@dataclass(frozen=True)
-class Actor:
-    """The acting person (a key of [people]), the face they used, and where from."""
-
-    person: str
-    via: str = "cli"        # "cli", "web" or "daemon"
-    os_user: str = ""       # at the command line: the operating-system user
-    address: str = ""       # on the web: the client's address
-
-    @property
-    def is_system(self) -> bool:
-        """True for the daemon acting on its own."""
-        return self.person == SYSTEM
+__all__ = ["DAEMON", "Actor", "known_person"]
 
 
 DAEMON = Actor(SYSTEM, via="daemon")

@@ -3,17 +3,21 @@ and the queue of what waits for whom."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
-from pipeline.errors import Invalid, NotFound
-from pipeline.housekeeping import sync
-from pipeline.ledger import ApprovalRefused, Entry, LedgerError
-from pipeline.plan import BULLETIN_CAMPAIGN, Item
+from pipeline.errors import Invalid, NotAllowed, NotFound
+from pipeline.ledger import ApprovalRefused, LedgerError
+from pipeline.plan import BULLETIN_CAMPAIGN, DRAFT, Item
 from pipeline.policy import accountable_for, approval_refusal
 from pipeline.problems import did_you_mean
+from pipeline.services import statuses
 from pipeline.services.actor import Actor, known_person
+from pipeline.services.bulletins import TestSent, test_sends
+from pipeline.services.statuses import Line
+from pipeline.status import Status
 from pipeline.workspace import Workspace
 
 
@@ -43,12 +47,23 @@ class Approved:
     at: datetime
 
 
+class Refusal(StrEnum):
+    """Why one item was not approved, typed (the reason's words are for people)."""
+
+    NOT_ALLOWED = "not-allowed"   # the person's role does not allow it
+    UNKNOWN = "unknown"           # no such item in the plan
+    CHANGED = "changed"           # the version the person saw is no longer the current one
+    DRAFT = "draft"               # still being written
+    REFUSED = "refused"           # the ledger refused: a check, an identifying detail, done already
+
+
 @dataclass(frozen=True)
 class NotApproved:
     """One item that could not be approved, and why."""
 
     item_id: str
     reason: str
+    kind: Refusal = Refusal.REFUSED
 
 
 @dataclass
@@ -72,9 +87,39 @@ class Rejection:
 class Waiting:
     """One item version waiting for approval, with who may approve it."""
 
-    entry: Entry
+    line: Line
     may_approve: tuple[str, ...]
     rejected: Rejection | None = None
+    tests: tuple[TestSent, ...] = ()   # test sends of this exact version (bulletins)
+
+
+def waiting(line: Line) -> bool:
+    """Whether an item waits for an approval: its current version has none, and its time is
+    still to come or it is held for a decision (a draft is not ready to approve yet)."""
+    return (line.item is not None and line.status.approval is None
+            and line.status.status in (Status.NEEDS_APPROVAL, Status.HELD))
+
+
+def waits_for(ws: Workspace, line: Line, person: str) -> bool:
+    """Whether an item waits for an approval that `person` may give."""
+    return (waiting(line) and line.item is not None
+            and person in accountable_for(ws.config.settings, line.item.responsibility))
+
+
+def refusal_for(ws: Workspace, person: str, item_ids: Iterable[str]) -> str | None:
+    """Why `person` may approve none of these items (None if they may approve any), decided
+    before anything is recorded, so a refused request changes nothing at all."""
+    settings = ws.config.settings
+    reasons = []
+    for item_id in item_ids:
+        item = ws.catalog.item(item_id)
+        if item is None:
+            continue  # unknown ids are refused one by one, with the nearest id
+        reason = approval_refusal(settings, item.responsibility, person)
+        if reason is None:
+            return None
+        reasons.append(f"{item_id}: {reason}")
+    return "; ".join(dict.fromkeys(reasons)) or None
 
 
 def _check_campaign(ws: Workspace, campaign: str | None) -> None:
@@ -94,9 +139,10 @@ def _chosen(ws: Workspace, now: datetime,
         raise Invalid(f"--to {selection.end} is before --from {selection.start}", field="--to")
     _check_campaign(ws, selection.campaign)
     catalog = ws.catalog
-    current = sync(ws, now)
+    lines = statuses.current(ws, now)
+    current = [line.item for line in lines if line.item is not None]
     tz = catalog.config.tz
-    waiting = {(e.item_id, e.version) for e in ws.ledger.approvals.pending(now)}
+    wanted = {line.item_id for line in lines if waiting(line)}
 
     def fits(item: Item) -> bool:
         day = item.due.astimezone(tz).date()
@@ -112,10 +158,10 @@ def _chosen(ws: Workspace, now: datetime,
             i for i in current if i.id.startswith(wanted + "/")]  # a post on all its channels
         if not matches:
             hint = did_you_mean(wanted, [i.id for i in current])
-            unknown.append(NotApproved(wanted, f"no such item in the plan{hint}"))
+            unknown.append(NotApproved(wanted, f"no such item in the plan{hint}", Refusal.UNKNOWN))
         out += [i for i in matches if fits(i)]
     if not selection.ids:
-        out = [i for i in current if fits(i) and (i.id, i.version) in waiting]
+        out = [i for i in current if fits(i) and i.id in wanted]
         if not out:
             what = f"of '{selection.campaign}' " if selection.campaign else ""
             raise NotFound(f"nothing {what}is waiting for approval in that range"
@@ -125,19 +171,35 @@ def _chosen(ws: Workspace, now: datetime,
 
 
 def approve(ws: Workspace, actor: Actor, now: datetime, selection: Selection, *,
-            accept_identifying: bool = False) -> ApprovalReport:
-    """Approve the exact current version of every selected item, as `actor`."""
+            accept_identifying: bool = False,
+            seen: Mapping[str, str] | None = None) -> ApprovalReport:
+    """Approve the exact current version of every selected item, as `actor`. With `seen`
+    (item id → the version the person had on screen), an item whose content changed since is
+    refused, so nobody approves words they have not read."""
     settings = ws.config.settings
     known_person(settings, actor.person)
     items, unknown = _chosen(ws, now, selection)
     report = ApprovalReport(refused=unknown)
     catalog = ws.catalog
     for item in items:
+        refusal = approval_refusal(settings, item.responsibility, actor.person)
+        if refusal:
+            report.refused.append(NotApproved(item.id, refusal, Refusal.NOT_ALLOWED))
+            continue
+        if seen is not None and seen.get(item.id) != item.version:
+            report.refused.append(NotApproved(item.id, "it changed since you opened it: read the "
+                                                       "new version, then approve that",
+                                              Refusal.CHANGED))
+            continue
+        if item.status == DRAFT:
+            report.refused.append(NotApproved(item.id, f"it is a draft ({item.note}); finish it "
+                                                       f"and run `wst check` first", Refusal.DRAFT))
+            continue
         rendered = catalog.renderer.render(item)
         try:
             ws.ledger.publications.sync_planned([item], now, dry_run=catalog.dry_run_for)
             ws.ledger.approvals.approve(
-                item.id, item.version, actor.person, now, settings,
+                item.id, item.version, actor, now, settings,
                 blocking_errors=[f"[{f.code}] {f.message}" for f in rendered.errors],
                 identifying=[f.message for f in rendered.findings if f.needs_acceptance],
                 accept_identifying=accept_identifying)
@@ -150,9 +212,10 @@ def approve(ws: Workspace, actor: Actor, now: datetime, selection: Selection, *,
 
 
 def reject(ws: Workspace, actor: Actor, now: datetime, item_ids: Iterable[str],
-           reason: str) -> list[Approved]:
+           reason: str, *, seen: Mapping[str, str] | None = None) -> list[Approved]:
     """Say no to the current version of items, with the reason the writer needs; they stay
-    unapproved (an edit makes a new version to approve). Only their accountable people may."""
+    unapproved (an edit makes a new version to approve). Only their accountable people may;
+    with `seen`, only of the version the person had on screen."""
     settings = ws.config.settings
     known_person(settings, actor.person)
     if not reason.strip():
@@ -164,8 +227,11 @@ def reject(ws: Workspace, actor: Actor, now: datetime, item_ids: Iterable[str],
     for item in items:
         refusal = approval_refusal(settings, item.responsibility, actor.person)
         if refusal:
-            raise ApprovalRefused(item.id, item.version, refusal)
-        ws.ledger.audit.add(now, "reject", actor.person, item_id=item.id,
+            raise NotAllowed(actor.person, "reject", refusal)
+        if seen is not None and seen.get(item.id) != item.version:
+            raise Invalid(f"{item.id} changed since you opened it: read the new version first",
+                          field="item")
+        ws.ledger.audit.add(now, "reject", actor, item_id=item.id,
                             details={"version": item.version, "reason": reason.strip()})
         done.append(Approved(item.id, item.version, actor.person, now))
     return done
@@ -179,19 +245,27 @@ def queue(ws: Workspace, now: datetime, *, person: str | None = None, campaign: 
     if person is not None:
         known_person(settings, person, "--mine")
     _check_campaign(ws, campaign)
-    sync(ws, now)
+    if start and end and end < start:
+        raise Invalid(f"--to {end} is before --from {start}", field="--to")
     tz = ws.config.tz
     rejections: dict[tuple[str, str], Rejection] = {}
     for event in ws.ledger.audit.events("reject"):
         rejections[(event.item_id or "", event.details.get("version", ""))] = Rejection(
             event.by, event.at, event.details.get("reason", ""))
+    tests: dict[tuple[str, str], list[TestSent]] = {}
+    for sent in test_sends(ws):
+        tests.setdefault((sent.item_id, sent.version), []).append(sent)
     out = []
-    for e in ws.ledger.approvals.pending(now):
-        day = e.due.astimezone(tz).date()
-        if (campaign and e.campaign != campaign) or (start and day < start) or (end and day > end):
+    for line in statuses.current(ws, now):
+        if not waiting(line):
             continue
-        who = tuple(accountable_for(settings, e.responsibility))
+        day = line.due.astimezone(tz).date()
+        if (campaign and line.campaign != campaign) or (start and day < start) or (end and day > end):
+            continue
+        assert line.item is not None
+        who = tuple(accountable_for(settings, line.item.responsibility))
         if person is not None and person not in who:
             continue
-        out.append(Waiting(e, who, rejections.get((e.item_id, e.version))))
+        out.append(Waiting(line, who, rejections.get((line.item_id, line.version)),
+                           tuple(tests.get((line.item_id, line.version), ()))))
     return out

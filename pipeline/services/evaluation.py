@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,14 @@ from pipeline.errors import Invalid, NotFound
 from pipeline.ledger import LedgerReads, Publications
 from pipeline.metrics.collect import Summary, collect_due
 from pipeline.metrics.records import PartnerChannel, Records, ShareError, check_share
-from pipeline.metrics.report import build_report, inputs_from_project
+from pipeline.metrics.report import ItemStanding, build_report, inputs_from_project
 from pipeline.plan import BULLETIN_CAMPAIGN
 from pipeline.problems import did_you_mean
+from pipeline.services import statuses
 from pipeline.services.actor import known_person
+from pipeline.services.planning import check_range
 from pipeline.store import Store
+from pipeline.workspace import Workspace
 
 
 def recorder(config: Config, person: str | None) -> str:
@@ -75,8 +78,9 @@ def import_concerns(store: Store, by: str, now: datetime, csv_file: Path) -> lis
 
 
 def report(store: Store, catalog: Catalog, first: date, last: date, now: datetime, *,
-           campaign: str | None = None) -> dict[str, Any]:
-    """The evaluation report's data for a period (and optionally one campaign)."""
+           campaign: str | None = None, standings: tuple[ItemStanding, ...] = ()) -> dict[str, Any]:
+    """The evaluation report's data for a period (and optionally one campaign), with where
+    each item stands if `standings` are given (see report_of)."""
     project = catalog.project
     if last < first:
         raise Invalid(f"--to {last} is before --from {first}", field="--to")
@@ -84,4 +88,16 @@ def report(store: Store, catalog: Catalog, first: date, last: date, now: datetim
         raise NotFound(f"no campaign '{campaign}'", did_you_mean(campaign, project.campaigns),
                        field="--campaign")
     inputs = inputs_from_project(project, store, first, last, now, campaign=campaign)
-    return build_report(store, inputs)
+    return build_report(store, replace(inputs, standings=standings))
+
+
+def report_of(ws: Workspace, now: datetime, first: date, last: date, *,
+              campaign: str | None = None) -> dict[str, Any]:
+    """The evaluation report of a workspace whose content is usable: with every item's one
+    status (pipeline.services.statuses), the same as every other view shows."""
+    check_range(first, last)
+    lines = statuses.in_range(ws, now, first, last, campaign=campaign).lines
+    standings = tuple(ItemStanding(line.item_id, line.campaign, line.channel, line.due, line.title,
+                                   line.status.status.value, line.status.label, line.status.note)
+                      for line in lines)
+    return report(ws.store, ws.catalog, first, last, now, campaign=campaign, standings=standings)

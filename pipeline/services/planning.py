@@ -1,20 +1,18 @@
-"""Reading the calendar and content: check them, plan a date range, export the calendar, and
-write the preview site. None of these needs the store."""
+"""Reading the calendar and content: check them and plan a date range (neither needs the
+store), and the checks every listing of a date range makes of what a person asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 
 from pipeline.check import missing_bulletins
 from pipeline.errors import Invalid, NotFound
 from pipeline.plan import BULLETIN_CAMPAIGN, Plan, make_plan
 from pipeline.problems import InputError, Problem, did_you_mean
 from pipeline.project import Project
-from pipeline.render import Renderer, brand_of
-from renderers.preview import PreviewItem, PreviewSummary, build_preview
+from pipeline.reactive import CAMPAIGN as REACTIVE
+from pipeline.render import Renderer
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class CheckReport:
 
 def check(project: Project, today: date) -> CheckReport:
     """Every problem in config, calendar and content, the content checks included."""
-    problems = list(project.problems)
+    problems = list(project.config.warnings) + list(project.problems)
     problems += missing_bulletins(project, today, project.config.settings.plan.weeks)
     problems += Renderer(project).content_problems()
     return CheckReport(problems, len(project.events), len(project.campaigns), len(project.posts),
@@ -62,7 +60,7 @@ def check_range(first: date, last: date) -> None:
 
 def check_filters(project: Project, campaign: str | None, channel: str | None) -> None:
     """NotFound (with the nearest name) for a campaign or channel that does not exist."""
-    if campaign and campaign != BULLETIN_CAMPAIGN and campaign not in project.campaigns:
+    if campaign and campaign not in (BULLETIN_CAMPAIGN, REACTIVE) and campaign not in project.campaigns:
         raise NotFound(f"no campaign '{campaign}'", did_you_mean(campaign, project.campaigns),
                        field="--campaign")
     channels = project.config.settings.channels
@@ -77,39 +75,3 @@ def plan(project: Project, first: date, last: date, *, campaign: str | None = No
     usable(project)
     check_filters(project, campaign, channel)
     return make_plan(project, first, last, campaign=campaign, channel=channel)
-
-
-def calendar(project: Project, first: date, last: date, now: datetime) -> tuple[bytes, int]:
-    """The plan and the campaign windows as an iCalendar file, and how many items it holds."""
-    from pipeline.ics import build_ics
-
-    result = plan(project, first, last)
-    return build_ics(project, result, now), len(result.items)
-
-
-def preview(project: Project, first: date, last: date, out: Path, now: datetime, *,
-            campaign: str | None = None, channel: str | None = None,
-            on_rendered: Callable[[], None] | None = None,
-            on_written: Callable[[], None] | None = None,
-            on_planned: Callable[[int], None] | None = None) -> PreviewSummary:
-    """Write the static preview site of every item exactly as each channel will show it."""
-    result = plan(project, first, last, campaign=campaign, channel=channel)
-    if on_planned:
-        on_planned(len(result.items))
-    config = project.config
-    renderer = Renderer(project)
-    channels = config.settings.channels
-    items = []
-    for item in result.items:
-        r = renderer.render(item)
-        items.append(PreviewItem(
-            id=item.id, kind=item.kind, campaign=item.campaign, channel=item.channel,
-            platform=channels[item.channel].kind, due=item.due, title=item.title,
-            status=item.status, note=item.note, post=r.post, bulletin=r.bulletin,
-            findings=r.findings, channel_title=channels[item.channel].title,
-            handle=channels[item.channel].handle))
-        if on_rendered:
-            on_rendered()
-    return build_preview(items, out, brand=brand_of(config), start=first, end=last,
-                         generated_at=now, images_dir=config.content_dir,
-                         on_item=on_written or (lambda: None), tz=config.tz)

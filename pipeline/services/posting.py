@@ -37,6 +37,7 @@ class Draft:
     alt: str = ""
     at: datetime | None = None      # default: now
     help_post: bool = False
+    answers_pause: bool = False     # it answers the event the pause in force is for
 
 
 @dataclass
@@ -79,9 +80,17 @@ def post(ws: Workspace, actor: Actor, now: datetime, draft: Draft, *,
     if refusal:
         raise PostRefused([f"not approved: {refusal}"])
     due = draft.at or now
+    pause = ws.ledger.pauses.active(now)
+    if draft.answers_pause and pause is None:
+        raise Invalid("there is no pause in force for it to answer; post it without "
+                      "--answers-pause", field="--answers-pause")
     rp = ReactivePost(new_id(draft.text, due), draft.text, draft.channels,
                       str(draft.image.resolve()) if draft.image else "", draft.alt,
-                      draft.help_post, due.astimezone(UTC))
+                      draft.help_post, due.astimezone(UTC), draft.answers_pause)
+    if any(saved.id == rp.id for saved in ws.reactive.all()):
+        when = due.astimezone(ws.config.tz)
+        raise Invalid(f"this exact text is already posted for {when:%a %d %b %H:%M} "
+                      f"(reactive/{rp.id}); see `wst plan --campaign reactive`", field="--text")
     catalog = ws.catalog.with_reactive([*ws.catalog.reactive.values(), rp])
     items = items_for(rp, ws.config.tz, set(enabled))
     problems: list[str] = []
@@ -97,10 +106,14 @@ def post(ws: Workspace, actor: Actor, now: datetime, draft: Draft, *,
     if problems:
         raise PostRefused(list(dict.fromkeys(problems)))
     ws.reactive.add(rp, actor.person, now)
+    ws.ledger.audit.add(now, "reactive-post", actor, details={
+        "post": rp.id, "channels": list(rp.channels), "due": rp.due.isoformat(),
+        "answers_pause": rp.answers_pause,
+        "pause": None if pause is None else {"id": pause.id, "reason": pause.reason}})
     ws.refresh_reactive()
     ws.ledger.publications.sync_planned(items, now, dry_run=ws.catalog.dry_run_for)
     for item in items:
-        ws.ledger.approvals.approve(item.id, item.version, actor.person, now, settings,
+        ws.ledger.approvals.approve(item.id, item.version, actor, now, settings,
                                     accept_identifying=accept_identifying)
     result = Posted(rp, items, list(dict.fromkeys(warnings)))
     if due <= now:  # a later time is the daemon's to keep: never publish early

@@ -1,22 +1,22 @@
-"""What the pipeline is doing now: mode, pause, daemon, channels, counts, next items, failures;
-and the history of publications in a date range."""
+"""What the pipeline is doing now: mode, pause, daemon, channels, every item's status counted,
+next items, what needs a person; and the history of publications in a date range."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pipeline.errors import Invalid
-from pipeline.ledger import Entry, Pause
+from pipeline.ledger import Pause
 from pipeline.metrics.budget import XReads
-from pipeline.states import State
+from pipeline.services import statuses
+from pipeline.services.statuses import Line
+from pipeline.status import Status
 from pipeline.store import LockHolder
-from pipeline.timing import resolve_local
 from pipeline.workspace import Workspace
 
 NEXT = 10  # upcoming items shown
-FAILURES = 10  # recent failures shown
+ATTENTION = 20  # items needing a person shown
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,16 @@ class XSpend:
 
 
 @dataclass(frozen=True)
-class Status:
+class Report:
     """The whole status report."""
 
     mode: str
     pause: Pause | None
     daemon: LockHolder | None
     channels: list[ChannelStatus]
-    counts: dict[State, int]
-    upcoming: list[Entry]
-    recent_failures: list[Entry]
+    counts: dict[Status, int]      # every recorded item by its one status
+    upcoming: list[Line]              # the next items still to go out
+    attention: list[Line]             # what a person must act on, most recent first
     x_spend: XSpend
 
     def as_json(self) -> dict[str, Any]:
@@ -64,29 +64,31 @@ class Status:
         return {
             "mode": self.mode,
             "pause": None if p is None else {
-                "reason": p.reason, "by": p.by, "since": p.started_at.isoformat(),
+                "id": p.id, "reason": p.reason, "by": p.by, "since": p.started_at.isoformat(),
                 "until": p.until.isoformat() if p.until else None, "keep_help": p.keep_help},
             "daemon": None if d is None else {
                 "pid": d.pid, "host": d.host, "heartbeat": d.heartbeat_at.isoformat()},
-            "next": [{"id": e.item_id, "channel": e.channel, "due": e.due.isoformat(),
-                      "state": e.state.value} for e in self.upcoming],
+            "next": [line.as_json() for line in self.upcoming],
             "channels": {c.name: {
                 "kind": c.kind, "dry_run": c.dry_run, "credentials": c.credentials,
                 "flagged": c.flagged,
                 "rate_limited_until": c.rate_limited_until.isoformat() if c.rate_limited_until else None,
             } for c in self.channels},
-            "counts": {state.value: n for state, n in self.counts.items()},
+            "counts": {status.value: n for status, n in self.counts.items()},
             "x_read_spend": {"spent_usd": round(self.x_spend.spent_usd, 3),
                              "budget_usd": self.x_spend.budget_usd, "month": self.x_spend.month},
-            "recent_failures": [{"id": e.item_id, "channel": e.channel, "state": e.state.value,
-                                 "error": e.last_error,
-                                 "kind": e.error_kind.value if e.error_kind else None}
-                                for e in self.recent_failures],
+            "attention": [line.as_json() for line in self.attention],
         }
 
 
-def status(ws: Workspace, now: datetime) -> Status:
-    """Mode, pause, the daemon, each channel's health, counts, what is next, recent failures."""
+# What still goes out by itself, for the "next" list.
+_TO_COME = frozenset({Status.NEEDS_APPROVAL, Status.APPROVED, Status.SCHEDULED,
+                      Status.HELD, Status.DRAFT})
+
+
+def status(ws: Workspace, now: datetime) -> Report:
+    """Mode, pause, the daemon, each channel's health, every item's status counted, what is
+    next, and what needs a person."""
     config = ws.config
     ledger = ws.ledger
     health = ledger.health.all()
@@ -102,32 +104,33 @@ def status(ws: Workspace, now: datetime) -> Status:
     month = now.astimezone(UTC)
     spend = XSpend(f"{month:%Y-%m}", XReads(ws.store).spent_usd(month.year, month.month),
                    config.settings.metrics.x_monthly_budget_usd)
-    upcoming = [e for e in ledger.publications.entries(states=[State.PLANNED, State.APPROVED])
-                if e.due >= now]
-    return Status(config.settings.mode, ledger.pauses.active(now), ws.store.lock_holder(), channels,
-                  ledger.reads.counts_by_state(), sorted(upcoming, key=lambda e: e.due)[:NEXT],
-                  ledger.reads.recent_failures(FAILURES), spend)
+    lines = statuses.current(ws, now)
+    upcoming = [line for line in lines if line.due >= now and line.status.status in _TO_COME]
+    attention = [line for line in lines if line.status.status in (
+        Status.FAILED, Status.UNCONFIRMED, Status.MISSED, Status.HELD)]
+    attention.sort(key=lambda line: line.entry.updated_at if line.entry else line.due, reverse=True)
+    return Report(config.settings.mode, ledger.pauses.active(now), ws.store.running_daemon(now),
+                  channels, statuses.counts(lines), upcoming[:NEXT], attention[:ATTENTION], spend)
 
 
-def history(ws: Workspace, first: date, last: date) -> list[Entry]:
-    """Every publication due from `first` to `last` (local dates, inclusive)."""
-    if last < first:
-        raise Invalid(f"--to {last} is before --from {first}", field="--to")
-    tz = ws.config.tz
-    lo = resolve_local(first, time.min, tz).due
-    hi = resolve_local(last + timedelta(days=1), time.min, tz).due
-    return ws.ledger.reads.history(lo, hi)
+def history(ws: Workspace, now: datetime, first: date, last: date) -> list[Line]:
+    """Every item the ledger recorded as due from `first` to `last` (local dates, inclusive),
+    with its one status."""
+    return statuses.in_range(ws, now, first, last, recorded_only=True).lines
 
 
-def entry_json(e: Entry) -> dict[str, Any]:
-    """The documented JSON shape of one `wst history --json` row."""
+def line_json(line: Line) -> dict[str, Any]:
+    """The documented JSON shape of one `wst history --json` row: the item's status and what
+    the ledger recorded of its publication."""
+    e = line.entry
+
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
-    return {"id": e.item_id, "key": e.key, "channel": e.channel, "state": e.state.value,
-            "remote_id": e.remote_id, "url": e.url, "due": iso(e.due),
-            "published_at": iso(e.published_at), "attempts": e.attempts,
-            "last_error": e.last_error, "error_kind": e.error_kind.value if e.error_kind else None,
-            "hold_reason": e.hold_reason.value if e.hold_reason else None,
-            "dry_run": e.dry_run, "version": e.version, "campaign": e.campaign, "kind": e.kind,
-            "lateness_seconds": e.lateness_seconds}
+    return {**line.as_json(),
+            # the row's own state in the ledger (for operators); `status` is what views show
+            "state": e.state.value if e else None,
+            "key": e.key if e else None, "remote_id": e.remote_id if e else None,
+            "published_at": iso(e.published_at) if e else None,
+            "attempts": e.attempts if e else 0, "last_error": e.last_error if e else None,
+            "lateness_seconds": e.lateness_seconds if e else None}

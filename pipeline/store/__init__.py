@@ -26,6 +26,7 @@ from pipeline.store.schema import (
     events_table,
     ledger_table,
     metadata,
+    notices_table,
     pauses_table,
 )
 from pipeline.store.store import Store, open_store
@@ -47,6 +48,7 @@ __all__ = [
     "events_table",
     "ledger_table",
     "metadata",
+    "notices_table",
     "open_store",
     "pauses_table",
     "pid_alive",

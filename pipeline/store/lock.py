@@ -107,6 +107,13 @@ class DaemonLock:
         return LockHolder(row["owner"], row["pid"], row["host"], row["acquired_at"],
                           row["heartbeat_at"])
 
+    def running(self, now: datetime) -> LockHolder | None:
+        """The holder if it is alive at `now` (its heartbeat is fresh), else None."""
+        holder = self.holder()
+        if holder is None or now - holder.heartbeat_at > self.stale_after:
+            return None
+        return holder
+
     def wait(self, owner: str, clock: Callable[[], datetime], stop: threading.Event,
              every: float, on_waiting: Callable[[LockHolder | None], None] | None = None) -> bool:
         """A standby: try the lock every `every` seconds until it is taken (True) or `stop` is

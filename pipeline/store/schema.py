@@ -21,6 +21,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -80,6 +82,7 @@ ledger_table = Table(
     # Typed beside the readable `last_error` (revision 0002): a pipeline.states value each.
     Column("error_kind", String(20)),    # ErrorKind, on failed rows
     Column("hold_reason", String(20)),   # HoldReason, on held rows
+    Column("released_at", UTCDateTime),   # a person let it go after a hold: lateness runs from then
 )
 
 approvals_table = Table(
@@ -103,6 +106,10 @@ events_table = Table(
     Column("key", String(40)),
     Column("item_id", String(300)),
     Column("details", Text, nullable=False, default="{}"),
+    # How the person acted (revision 0004): "cli" (origin: the operating-system user), "web"
+    # (origin: the client's address) or "daemon"; empty on events older than that.
+    Column("via", String(10)),
+    Column("origin", String(200)),
 )
 
 pauses_table = Table(
@@ -149,6 +156,52 @@ reactive_table = Table(
     Column("due", UTCDateTime, nullable=False),
     Column("created_by", String(80), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # confirmed by an Accountable person to answer the event a pause is for: goes out in it
+    Column("answers_pause", Boolean, nullable=False, default=False, server_default=false()),
+)
+
+# Which approver was told about which item version, and how (queued, reminder): once each.
+notices_table = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person", String(80), nullable=False),
+    Column("item_id", String(300), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("person", "item_id", "version", "kind", name="uq_notices_once"),
+)
+
+# The web workspace's sign-in (revision 0004): one account per person of [people], with an
+# argon2id hash only; one-time invitations to set a password, kept as hashes of their tokens;
+# and the sessions the server knows, so signing out (or going idle) ends one for good.
+accounts_table = Table(
+    "web_accounts", metadata,
+    Column("person", String(80), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # the person's private calendar-subscription link (its token's hash), if they made one
+    Column("feed_token_hash", String(64), unique=True),
+)
+
+invites_table = Table(
+    "web_invites", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person", String(80), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+sessions_table = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person", String(80), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("address", String(100), nullable=False, default=""),
 )
 
 # Which Message-IDs an SMTP send already handed over, so a resumed send skips those recipients.

@@ -78,6 +78,10 @@ class Store:
         """The current holder of the daemon lock, if any (it may be stale)."""
         return self.lock.holder()
 
+    def running_daemon(self, now: datetime) -> LockHolder | None:
+        """The daemon publishing from this store at `now` (a fresh heartbeat), if any."""
+        return self.lock.running(now)
+
     # -- the SQLite file under a daemon (pipeline/store/file.py) ------------------------------
 
     def hold_file(self) -> int | None:

@@ -1,0 +1,105 @@
+"""The monthly bulletin's own actions: a test send on demand, to named addresses, of the exact
+version an approver is asked to approve, recorded so the approver sees it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipeline.channels.base import ChannelError
+from pipeline.errors import Invalid, NotAllowed, NotFound, WstError
+from pipeline.policy import test_send_refusal
+from pipeline.publisher import Publisher
+from pipeline.services.actor import Actor, known_person
+from pipeline.workspace import Workspace
+
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+TEST_SEND = "test-send"   # the audit trail's kind for one
+
+
+class TestSendFailed(WstError):
+    """The mailing service or relay refused or failed a test send (nothing is recorded)."""
+
+    def __init__(self, item_id: str, error: ChannelError):
+        self.item_id = item_id
+        self.error = error
+        super().__init__(f"{item_id}: the test send did not go: {error}")
+
+
+@dataclass(frozen=True)
+class TestSent:
+    """One test send of one bulletin version."""
+
+    item_id: str
+    channel: str
+    version: str
+    to: tuple[str, ...]
+    by: str
+    at: datetime
+    dry_run: bool
+    where: str           # what the channel says it did, in words
+
+
+def bulletin_items(ws: Workspace, month: str, channel: str | None = None) -> list:
+    """The bulletin items of a month (YYYY-MM) on its channels, or one of them."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise Invalid(f"'{month}' is not a month; write YYYY-MM, e.g. 2027-04", field="--month")
+    channels = ws.catalog.project.cadence.channels
+    if channel is not None and channel not in channels:
+        raise NotFound(f"'{channel}' is not a bulletin channel; the cadence sends to: "
+                       f"{', '.join(channels) or 'none'}", field="--channel")
+    items = [ws.catalog.item(f"bulletin/{month}/{name}") for name in channels
+             if channel in (None, name)]
+    found = [i for i in items if i is not None]
+    if not found:
+        raise NotFound(f"no {month} bulletin in the plan (is the month before [cadence] "
+                       f"from_month, or the channel disabled?)", field="--month")
+    return found
+
+
+def test_send(ws: Workspace, actor: Actor, now: datetime, month: str, *,
+              channel: str | None = None, to: Sequence[str] = ()) -> list[TestSent]:
+    """Send the month's bulletin, exactly as it stands, to `to` (default: the channel's
+    test_recipients, else the person's own email) as a test; recorded in the audit trail."""
+    settings = ws.config.settings
+    known_person(settings, actor.person)
+    items = bulletin_items(ws, month, channel)
+    refusal = test_send_refusal(settings, items[0].responsibility, actor.person)
+    if refusal:
+        raise NotAllowed(actor.person, "test-send", refusal)
+    for address in to:
+        if not _EMAIL.match(address):
+            raise Invalid(f"'{address}' is not an email address", field="--to")
+    publisher = Publisher(ws)
+    done = []
+    for item in items:
+        c = settings.channels[item.channel]
+        recipients = tuple(to) or tuple(ws.adapters.get(item.channel).settings.test_recipients) or (
+            (settings.people[actor.person].email,) if settings.people[actor.person].email else ())
+        if not recipients:
+            raise Invalid(f"no addresses for the test: give --to ADDRESS (the {item.channel} "
+                          f"channel has no test_recipients, and '{actor.person}' has no email in "
+                          f"[people])", field="--to")
+        key = ws.key(item)
+        artefact = publisher.artefact(item, ws.catalog.renderer.render(item), key)
+        try:
+            where = ws.adapters.get(item.channel).test_send(artefact, recipients)
+        except ChannelError as exc:
+            raise TestSendFailed(item.id, exc) from None
+        dry = ws.catalog.dry_run_for(item.channel)
+        ws.ledger.audit.add(now, TEST_SEND, actor, key=key, item_id=item.id, details={
+            "version": item.version, "channel": item.channel, "to": list(recipients),
+            "dry_run": dry, "where": where, "platform": c.kind})
+        done.append(TestSent(item.id, item.channel, item.version, recipients, actor.person, now,
+                             dry, where))
+    return done
+
+
+def test_sends(ws: Workspace, item_id: str | None = None) -> list[TestSent]:
+    """The test sends recorded (of one item, or all), oldest first."""
+    return [TestSent(e.item_id or "", e.details.get("channel", ""), e.details.get("version", ""),
+                     tuple(e.details.get("to", ())), e.by, e.at, bool(e.details.get("dry_run")),
+                     e.details.get("where", ""))
+            for e in ws.ledger.audit.events(TEST_SEND, item_id=item_id)]
