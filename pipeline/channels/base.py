@@ -134,8 +134,9 @@ class ChannelAdapter(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # Every adapter, however it words its errors, gets the one redaction step.
-        for name in ("publish", "find", "check"):
+        # Every adapter, however it words its errors, gets the one redaction step on every
+        # call of the role (publish, find, check, test_send... whatever the role grows).
+        for name in _ROLE:
             if name in cls.__dict__:
                 setattr(cls, name, redacting(cls.__dict__[name]))
 
@@ -174,3 +175,8 @@ class ChannelAdapter(ABC):
         recording it as sent; returns where it went in words. Mailing channels only."""
         raise Rejected(self.name, f"a {self.kind or 'social'} channel has no test send; test "
                                   f"sends are for bulletins")
+
+
+# The calls of the role: every public method ChannelAdapter declares, but reading a secret.
+_ROLE = frozenset(name for name, value in vars(ChannelAdapter).items()
+                  if callable(value) and not name.startswith("_") and name != "secret")
