@@ -12,7 +12,8 @@ from functools import partial
 
 from pipeline.channels.base import Artefact, ChannelError, RateLimited, Transient, Unconfirmed
 from pipeline.channels.registry import has_adapter
-from pipeline.files import inside
+from pipeline.files import FileRefused, inside
+from pipeline.images import open_image
 from pipeline.ledger import SYSTEM, LedgerError
 from pipeline.plan import DRAFT, Item
 from pipeline.render import Rendered
@@ -152,6 +153,14 @@ class Publisher:
             gates.append("approved by an accountable person")
         if not dry and not has_adapter(ws.config.settings.channels[item.channel].kind):
             return self._by_hand(item, key, rendered, now)
+        if rendered.post is not None and rendered.post.image:
+            # read again just before upload: the file may have changed since it was checked
+            # (an edit that broke the project leaves the last good words in use)
+            try:
+                open_image(ws.config.content_dir, rendered.post.image)
+            except FileRefused as exc:
+                return hold(HoldReason.CHECK_FAILED, f"image '{rendered.post.image}' {exc}",
+                            alert=True)
         return self._send(item, key, self.artefact(item, rendered, key, tuple(gates)))
 
     def _send(self, item: Item, key: str, artefact: Artefact) -> PublishResult:

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -398,3 +399,28 @@ def test_bad_input_gets_one_located_message(project: ProjectDir, case: Case) -> 
     if case.secret:
         assert case.secret not in shown
     assert result.returncode == case.code, shown
+
+
+def test_an_image_changed_after_its_check_is_held_not_uploaded(project: ProjectDir) -> None:
+    """The publish gate reads the image again just before upload: one replaced by something
+    else since it was checked (a broken edit leaves the last good project in use) is held."""
+    from conftest import Clock
+
+    from pipeline.publisher import Publisher
+    from pipeline.services import approvals
+    from pipeline.services.actor import Actor
+    from pipeline.services.approvals import Selection
+    from pipeline.states import HoldReason
+    from pipeline.workspace import Workspace
+
+    post = "safer-internet-day/on-the-day/2027-02-09"
+    clock = Clock(datetime(2027, 1, 10, 9, 0, tzinfo=UTC))
+    with Workspace(project.config, {}, clock=clock) as ws:
+        approvals.approve(ws, Actor("approver"), clock.now, Selection((post,)))
+        (project.path / "content" / "images" / "sid.png").write_text("not an image any more")
+        clock.now = ws.catalog.item(f"{post}/x").due
+        result = Publisher(ws).publish(f"{post}/x")
+        entry = ws.ledger.publications.entry(ws.key(ws.catalog.item(f"{post}/x")))
+    assert result.outcome == "held" and entry.hold_reason == HoldReason.CHECK_FAILED
+    assert entry.last_error == ("image 'images/sid.png' is not a PNG, JPEG, GIF or WebP image "
+                                "(its bytes say otherwise); save it as one of those")
