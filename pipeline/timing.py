@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -150,8 +151,10 @@ def repeated(day: date, at: time, tz: ZoneInfo) -> bool:
         and resolve_local(day, at, tz).note == ""
 
 
+@functools.lru_cache(maxsize=8)
 def clock_change_days(tz: ZoneInfo, first: int, last: int) -> frozenset[date]:
     """The days from the year `first` to `last` on which the clocks of `tz` change."""
+    # cached: a day-by-day walk of eleven years is worth doing once, not at every reload
     days = set()
     day = date(first, 1, 1)
     offset = datetime.combine(day, time(12), tz).utcoffset()
