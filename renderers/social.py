@@ -8,9 +8,6 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import regex
-from twitter_text.config import config as twitter_config
-from twitter_text.extract_emojis import extract_emojis_with_indices
-from twitter_text.get_character_weight import get_character_weight
 
 from renderers.model import Facet, PostInput, RenderedPost
 from renderers.text import add_utm, find_hashtags, find_urls, full_url, overlaps
@@ -150,6 +147,11 @@ def x_length(text: str) -> int:
     urls = find_urls(normal)
     if _WEIGHT_ONE.fullmatch(normal):
         return len(normal) - sum(len(u.text) for u in urls) + X_URL_LENGTH * len(urls)
+    # slow to import: only when a text needs it
+    from twitter_text.config import config as twitter_config
+    from twitter_text.extract_emojis import extract_emojis_with_indices
+    from twitter_text.get_character_weight import get_character_weight
+
     options = twitter_config["defaults"]
     url_ends = {u.start: u.end for u in urls}
     emoji_ends = {e["indices"][0]: e["indices"][1] for e in extract_emojis_with_indices(normal)}

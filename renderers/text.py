@@ -5,14 +5,12 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import regex
-from twitter_text import extract_urls_with_indices
-from twitter_text.regexp.spaces_group import spaces_group
-from twitter_text.regexp.valid_cctld import valid_cctld
-from twitter_text.regexp.valid_gtld import valid_gtld
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -48,30 +46,44 @@ WORD_MAX = 1000
 BRACKETS_MAX = 8
 
 
-def _tlds() -> frozenset[str]:
-    """The top-level domains twitter-text knows (from its own patterns), in lower case."""
-    names: set[str] = set()
-    for pattern in (valid_gtld.pattern, valid_cctld.pattern):
-        names.update(pattern[len("(?:(?:"):pattern.index(")(?=")].lower().split("|"))
-    return frozenset(names)
-
-
-_TLDS = _tlds()
-_TLD_MAX = max(map(len, _TLDS))
 _AFTER_DOT = re.compile(r"\.([^\W_]+)")
 
 
-def _may_hold_link(word: str) -> bool:
+class _Twitter(NamedTuple):
+    """What find_urls takes from twitter-text."""
+
+    extract: Callable[..., list[dict[str, Any]]]   # its link extractor
+    tlds: frozenset[str]                           # the top-level domains it knows, lower case
+    tld_max: int
+    link_word: re.Pattern[str]                     # a word that may hold a link (see below)
+
+
+@functools.cache
+def _twitter() -> _Twitter:
+    """twitter-text, imported when something is first checked or rendered (it is slow to import,
+    and most commands never need it)."""
+    from twitter_text import extract_urls_with_indices
+    from twitter_text.regexp.spaces_group import spaces_group as sp
+    from twitter_text.regexp.valid_cctld import valid_cctld
+    from twitter_text.regexp.valid_gtld import valid_gtld
+
+    tlds: set[str] = set()
+    for pattern in (valid_gtld.pattern, valid_cctld.pattern):
+        tlds.update(pattern[len("(?:(?:"):pattern.index(")(?=")].lower().split("|"))
+    # A word (between what twitter-text counts as spaces: no link holds one) with a dot followed
+    # by something; it only starts at a word's start, so a long word is read once, not per letter.
+    link_word = re.compile(f"(?<![^{sp}])[^{sp}]*\\.[^.{sp}][^{sp}]*")
+    return _Twitter(extract_urls_with_indices, frozenset(tlds), max(map(len, tlds)), link_word)
+
+
+def _may_hold_link(word: str, twitter: _Twitter) -> bool:
     """False when nothing after a dot starts with a top-level domain: twitter-text could find
     no link in `word`."""
     lower = word.lower()
     if "xn--" in lower:
         return True  # a punycode domain
-    return any(label[:n] in _TLDS for label in _AFTER_DOT.findall(lower)
-               for n in range(2, min(len(label), _TLD_MAX) + 1))  # no TLD is one letter
-# A word (between what twitter-text counts as spaces: no link holds one) with a dot followed by
-# something; it only starts at a word's start, so that a long word is read once, not once per letter.
-_LINK_WORD = re.compile(f"(?<![^{spaces_group}])[^{spaces_group}]*\\.[^.{spaces_group}][^{spaces_group}]*")
+    return any(label[:n] in twitter.tlds for label in _AFTER_DOT.findall(lower)
+               for n in range(2, min(len(label), twitter.tld_max) + 1))  # no TLD is one letter
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,11 +93,12 @@ def _find_urls(text: str, without_protocol: bool) -> tuple[Span, ...]:
     # checked by several rules, hence the cache. Its pattern is slow over long text, and no
     # link spans its spaces, so it reads only the words that could hold a link, each with the
     # space before it (its pattern looks one character back): the same links, in linear time.
+    twitter = _twitter()
     found = []
-    for w in _LINK_WORD.finditer(text):
+    for w in twitter.link_word.finditer(text):
         word = w.group(0)
         host = word.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
-        if len(_AFTER_DOT.findall(host)) > HOST_DOTS_MAX or not _may_hold_link(word):
+        if len(_AFTER_DOT.findall(host)) > HOST_DOTS_MAX or not _may_hold_link(word, twitter):
             # twitter-text's time on a word grows as the square of its dots: it reads only
             # a word that could be a link, and whose host has no more dots than a real one
             continue
@@ -93,7 +106,7 @@ def _find_urls(text: str, without_protocol: bool) -> tuple[Span, ...]:
         end = w.start() + min(len(word), WORD_MAX, _nth(word, "(", BRACKETS_MAX))
         start = max(w.start() - 1, 0)
         found += [Span(start + u["indices"][0], start + u["indices"][1], u["url"])
-                  for u in extract_urls_with_indices(text[start:end], without_protocol)]
+                  for u in twitter.extract(text[start:end], without_protocol)]
     return tuple(found)
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline.errors import Invalid, WstError
-from pipeline.lint import has_visible_text
 from pipeline.plan import Item
 from pipeline.policy import approval_refusal
 from pipeline.publisher import Publisher, PublishResult
@@ -59,6 +58,8 @@ def post(ws: Workspace, actor: Actor, now: datetime, draft: Draft, *,
          accept_identifying: bool = False) -> Posted:
     """Check, save, approve as `actor` (who must be accountable for reactive posts) and, if its
     time has come, publish. Refused as a whole (PostRefused) before anything is saved."""
+    from pipeline.lint import has_visible_text  # here: the rules load what every command need not
+
     settings = ws.config.settings
     known_person(settings, actor.person, "--approved-by")
     if not has_visible_text(draft.text):
