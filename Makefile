@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/check.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/metrics.py

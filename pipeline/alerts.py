@@ -13,6 +13,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from pipeline.config import Config
+from pipeline.redaction import Redactor
 
 log = logging.getLogger("wst.alerts")
 
@@ -24,6 +25,8 @@ class Alerts:
     def __init__(self, config: Config, environ: Mapping[str, str]):
         self.settings = config.settings.alerts
         self.environ = environ
+        # the relay's refusal may quote the login back: its words pass the one redaction step
+        self.redact = Redactor.of((self.settings.username_env, self.settings.password_env), environ)
         people = config.settings.people
         self.to = list(self.settings.to) or [
             p.email for p in people.values() if "business-unit" in p.roles and p.email]
@@ -80,7 +83,7 @@ class Alerts:
             self.delivered.append(message)
         except (OSError, smtplib.SMTPException) as exc:
             # an alert that cannot be emailed is still in the log; never let it stop publishing
-            log.error("could not email alert %r: %s", subject, exc)
+            log.error("could not email alert %r: %s", subject, self.redact(str(exc)))
 
     def _deliver(self, message: EmailMessage) -> None:
         url = urlsplit(self.settings.smtp_url)

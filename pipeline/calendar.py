@@ -13,7 +13,10 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline.config import Id
 from pipeline.timing import parse_clock
-from pipeline.validation import Strict
+from pipeline.validation import Strict, key_error
+
+# A rule must give at least one day in these years, or no plan would ever hold its event.
+RULE_SPAN = (2020, 2040)
 
 
 class ExplicitDates(Strict):
@@ -26,7 +29,8 @@ class ExplicitDates(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> ExplicitDates:
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise key_error("end", f"end {self.end} is before start {self.start}; swap them, or fix "
+                                   f"the one that is wrong")
         return self
 
     @property
@@ -71,10 +75,19 @@ class Event(Strict):
         if value is None:
             return value
         try:
-            rrulestr(value, dtstart=datetime(2000, 1, 1))
-        except (ValueError, TypeError) as exc:
+            rule = rrulestr(value, dtstart=datetime(RULE_SPAN[0], 1, 1))
+            hit = rule.after(datetime(RULE_SPAN[0], 1, 1), inc=True)
+        except (ValueError, TypeError, OverflowError) as exc:
             raise ValueError(f"not a valid RRULE ({exc}); e.g. "
                              "'FREQ=YEARLY;BYMONTH=11;BYDAY=+3MO'") from None
+        month = re.search(r"BYMONTH=([^;]*)", value.upper())
+        if month and any(not m.strip().isdigit() or not 1 <= int(m) <= 12
+                         for m in month.group(1).split(",")):
+            raise ValueError("BYMONTH takes months 1 to 12; e.g. 'FREQ=YEARLY;BYMONTH=11;BYDAY=+3MO'")
+        if hit is None or hit.year > RULE_SPAN[1]:
+            # dateutil accepts rules no day ever matches; the plan would silently lose the event
+            raise ValueError(f"this rule gives no day from {RULE_SPAN[0]} to {RULE_SPAN[1]}; check "
+                             f"its BYMONTH, BYMONTHDAY and BYDAY")
         return value
 
     @model_validator(mode="after")
@@ -264,7 +277,8 @@ class Blackout(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Blackout:
         if _as_datetime(self.end, end=True) < _as_datetime(self.start):
-            raise ValueError("end is before start")
+            raise key_error("end", f"end {self.end} is before start {self.start}; swap them, or "
+                                   f"fix the one that is wrong")
         return self
 
     def covers(self, local: datetime) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.calendar import Occurrence, occurrences, send_day_in, windows
+from pipeline.calendar import Occurrence, Window, occurrences, send_day_in, windows
 from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS
 from pipeline.content import PLACEHOLDER, placeholders
 from pipeline.problems import WARNING, Problem, did_you_mean
-from pipeline.project import Project
-from pipeline.timing import parse_when
+from pipeline.project import Located, Project
+from pipeline.timing import clock_change_days, parse_when, resolve_local
 
 # a relative post is checked against its anchor's occurrences in this span of years
 _CHECK_YEARS = (2025, 2035)
@@ -17,13 +17,38 @@ _CHECK_YEARS = (2025, 2035)
 
 def cross_check(project: Project) -> list[Problem]:
     """Every reference between files resolves, and every post falls in a live window."""
+    changes = clock_change_days(project.config.tz, *_CHECK_YEARS)
     out: list[Problem] = []
     out += _check_campaigns(project)
-    out += _check_posts(project)
+    out += _check_posts(project, changes)
+    out += _check_cadence(project, changes)
     out += _check_bulletins(project)
     out += _check_drafts(project)
     out += _check_messages(project)
     return out
+
+
+def _skipped(project: Project, days, at, changes: frozenset[date], where: Located,
+             sub: tuple) -> list[Problem]:
+    """A warning (as `wst plan` gives) for the first of `days` on which `at` does not exist
+    on the local clock: the clocks go forward through it."""
+    for day in days:
+        if day in changes:
+            note = resolve_local(day, at, project.config.tz).note
+            if note:
+                return [where.problem(f"{note}; choose another time of day, or leave it to go "
+                                      f"out at the later time", sub, WARNING, "clock")]
+    return []
+
+
+def _check_cadence(project: Project, changes: frozenset[date]) -> list[Problem]:
+    at = project.where.get("cadence")
+    if at is None:
+        return []
+    cadence = project.cadence
+    days = [send_day_in(cadence.send_day, year, month)
+            for year in range(_CHECK_YEARS[0], _CHECK_YEARS[1] + 1) for month in (3, 10)]
+    return _skipped(project, days, cadence.at, changes, at, ("send_time",))
 
 
 def _unknown(kind: str, name: str, known, fix: str) -> str:
@@ -39,7 +64,7 @@ def _check_campaigns(project: Project) -> list[Problem]:
             out.append(at.problem(_unknown("priority", campaign.priority, project.priorities,
                                            "priorities are listed in [priorities]"), ("priority",)))
         for i, event in enumerate(campaign.events):
-            if event not in project.events:
+            if event not in project.events and f"event:{event}" not in project.dropped:
                 out.append(at.problem(_unknown("event", event, project.events,
                                                "events are defined with [[event]] in schedules/"),
                                       ("events", i)))
@@ -87,16 +112,16 @@ def _check_channel(project: Project, at, loc, name: str, kinds: frozenset[str]) 
     return []
 
 
-def _check_posts(project: Project) -> list[Problem]:
+def _check_posts(project: Project, changes: frozenset[date]) -> list[Problem]:
     out: list[Problem] = []
-    content = project.config.content_dir
     reported: set[str] = set()
-    expanded: dict[str, list[Occurrence]] = {}
+    expanded: dict[str, list[tuple[Occurrence, Window]]] = {}
     for cp in project.posts:
         post, at = cp.post, cp.at
         campaign = project.campaigns.get(cp.campaign)
         if campaign is None:
-            if cp.campaign in reported or project.schedules_incomplete:
+            if cp.campaign in reported or project.schedules_incomplete \
+                    or f"campaign:{cp.campaign}" in project.dropped:
                 continue
             reported.add(cp.campaign)
             where = project.where[f"posts:{cp.campaign}"]
@@ -119,22 +144,26 @@ def _check_posts(project: Project) -> list[Problem]:
             out.append(at.problem(_unknown("audience", post.audience, project.audiences,
                 "audiences are listed in content/key-messages.toml"), ("audience",)))
         if post.image:
-            if not (content / post.image).is_file():
-                out.append(at.problem(f"image '{post.image}' not found under "
-                                      f"{project.display(content)}/; add the file or fix the path",
-                                      ("image",)))
+            out += _check_image(project, at, ("image",), post.image)
             if not post.alt.strip():
                 out.append(at.problem(f"post '{cp.ref}' has an image but no alt text; write "
                                       f"alt = \"...\" describing it, including any words in it",
                                       ("image",)))
         elif post.alt:
             out.append(at.problem(f"post '{cp.ref}' has alt text but no image", ("alt",), WARNING))
-        out += _check_timing(project, cp, campaign, expanded)
+        out += _check_timing(project, cp, campaign, expanded, changes)
     return out
 
 
+def _check_image(project: Project, at: Located, loc: tuple, written: str) -> list[Problem]:
+    """The image is a real image file inside content/ (its platform limits are content checks)."""
+    found = project.image(written)
+    return [at.problem(f"image '{written}' {found}", loc)] if isinstance(found, str) else []
+
+
 def _check_timing(project: Project, cp, campaign,
-                  expanded: dict[str, list[Occurrence]]) -> list[Problem]:
+                  expanded: dict[str, list[tuple[Occurrence, Window]]],
+                  changes: frozenset[date]) -> list[Problem]:
     post, at = cp.post, cp.at
     when = parse_when(post.when)
     anchor = post.anchor or campaign.events[0]
@@ -147,34 +176,35 @@ def _check_timing(project: Project, cp, campaign,
     event = project.events.get(anchor)
     if event is None:
         return []  # reported against the campaign
-    occs = expanded.get(anchor)
-    if occs is None:  # once per event, not once per post
+    occs = expanded.get(f"{campaign.id}@{anchor}")
+    if occs is None:  # once per campaign and event, not once per post
         first, last = date(_CHECK_YEARS[0], 1, 1), date(_CHECK_YEARS[1], 12, 31)
-        occs = expanded[anchor] = occurrences(event, first, last)
+        occs = expanded[f"{campaign.id}@{anchor}"] = [
+            (occ, windows(campaign, occ)) for occ in occurrences(event, first, last)]
     if when.form == "nth" and when.n > event.days:
         return [at.problem(f"post '{cp.ref}' is on day {when.n} but '{anchor}' lasts "
                            f"{event.days} day(s)", ("when",))]
     if when.form == "abs":
         assert when.absolute is not None
-        if not any(windows(campaign, o).contains(when.absolute) for o in occs):
+        if not any(win.contains(when.absolute) for _, win in occs):
             return [at.problem(f"post '{cp.ref}' is dated {when.absolute} which is outside every "
                                f"live window of campaign '{campaign.id}'; move it, or widen "
                                f"live_before_days/live_after_days", ("when",))]
-        return []
-    for occ in occs:
-        win = windows(campaign, occ)
+        return _skipped(project, [when.absolute], when.at, changes, at, ("when",))
+    days = []
+    for occ, win in occs:
         for day in when.dates(occ.start, occ.end):
             if not win.contains(day):
                 return [at.problem(
                     f"post '{cp.ref}' ('{post.when}') falls on {day} for {occ.key}, outside the "
                     f"live window {win.live_from} to {win.live_to}; move it, or widen the "
                     f"campaign's live_before_days/live_after_days", ("when",))]
-    return []
+            days.append(day)
+    return _skipped(project, days, when.at, changes, at, ("when",))
 
 
 def _check_bulletins(project: Project) -> list[Problem]:
     out: list[Problem] = []
-    content = project.config.content_dir
     for month, bulletin in project.bulletins.items():
         at = project.where[f"bulletin:{month}"]
         if month < project.cadence.from_month:
@@ -186,9 +216,7 @@ def _check_bulletins(project: Project) -> list[Problem]:
                                   (), WARNING))
         for i, story in enumerate(bulletin.story):
             if story.image:
-                if not (content / story.image).is_file():
-                    out.append(at.problem(f"image '{story.image}' not found under "
-                                          f"{project.display(content)}/", ("story", i, "image")))
+                out += _check_image(project, at, ("story", i, "image"), story.image)
                 if not story.alt.strip():
                     out.append(at.problem(f"story '{story.title}' has an image but no alt text; "
                                           f"write alt = \"...\"", ("story", i, "image")))

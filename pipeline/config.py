@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import difflib
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,12 +13,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as parse_limit
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
+from pipeline.store.errors import URL_FORMS
 from pipeline.tomlfile import TomlFile, read_toml
-from pipeline.validation import Strict, validate
+from pipeline.validation import Strict, key_error, validate
 
 CHANNEL_KINDS = ("x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
                  "mailchimp", "smtp", "manual")
@@ -38,6 +44,15 @@ class Partnership(Strict):
     website: str = Field(description="The partnership's website (https://...).")
     timezone: str = Field("Europe/London", description="Local time zone for every time written in the calendar and content.")
 
+    @field_validator("website")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            host = parts.hostname or value.split("://")[-1].split("/")[0] or "www.example.org.uk"
+            raise ValueError(f"write the address in full with https://, e.g. https://{host}")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -57,12 +72,33 @@ class Official(Strict):
     emergency: str = Field("999", description="Number for immediate danger.")
     website: str = Field(description="The website as written in copy, without https://.")
 
+    @field_validator("website")
+    @classmethod
+    def _bare_host(cls, value: str) -> str:
+        if "://" in value or not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?", value):
+            host = urlsplit(value if "://" in value else "//" + value).hostname or "www.example.org.uk"
+            raise ValueError(f"write the address as it appears in copy, without https://, e.g. {host}")
+        return value
+
 
 class Store(Strict):
     """Where the ledger, job store and metrics live."""
 
     url: str = Field("sqlite:///var/wst.sqlite", description="SQLAlchemy database URL; a relative SQLite path is relative to config.toml.")
     lock_stale_seconds: float = Field(120, ge=1, le=86400, description="A daemon whose heartbeat is older than this is presumed dead: another (`wst run --standby`, or a new start) may take over. Longer than a heartbeat (`[scheduler] watch_seconds`) plus any clock difference between machines.")
+
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # the URL may hold a password: the messages never repeat it
+        try:
+            make_url(value).get_dialect()
+        except NoSuchModuleError:
+            raise quiet_error(f"names a kind of database wst cannot use; write e.g. {URL_FORMS}") from None
+        except (ArgumentError, ValueError):
+            raise quiet_error(f"is not a database URL; write e.g. {URL_FORMS}") from None
+        return value
 
 
 class Paths(Strict):
@@ -159,6 +195,16 @@ class Alerts(Strict):
     username_env: str = Field("", description="Environment variable holding the SMTP user name (optional).")
     password_env: str = Field("", description="Environment variable holding the SMTP password (optional).")
 
+    @field_validator("username_env", "password_env")
+    @classmethod
+    def _env_name(cls, value: str, info) -> str:
+        if value and not ENV_NAME.match(value):
+            # it may be the password itself, written by mistake: never repeat it
+            raise quiet_error(f"must name an environment variable in capitals, e.g. "
+                              f"{info.field_name} = \"WST_ALERTS_{info.field_name[:-4].upper()}\"; "
+                              f"never write the value itself in config.toml")
+        return value
+
 
 class MetricsSettings(Strict):
     """Engagement collection and evaluation."""
@@ -239,10 +285,15 @@ class Channel(Strict):
         return environ.get(name) if name else None
 
 
+def quiet_error(message: str) -> PydanticCustomError:
+    """An error about a value that its message must not repeat (it may hold a secret)."""
+    return PydanticCustomError("quiet", "{message}", {"message": message})
+
+
 def _channel_key_error(key: str, message: str) -> PydanticCustomError:
-    """An error about one key of a channel table: it carries the key (so the message names its
-    line) and never the table's values, which may hold a secret written by mistake."""
-    return PydanticCustomError("channel_key", "{message}", {"key": key, "message": message})
+    """An error about one key of a channel table: it names that key's line and never the
+    table's values, which may hold a secret written by mistake."""
+    return key_error(key, message)
 
 
 class Person(Strict):
@@ -324,7 +375,7 @@ class Config:
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
             rel = url[len(prefix):]
-            if rel and rel != ":memory:":
+            if rel and rel != ":memory:" and not rel.startswith("file:"):  # a URI stays as written
                 return prefix + str(self.resolve(rel))
         return url
 
@@ -343,10 +394,11 @@ _NEEDS_LIVE = {"smtp": ("api_base",), "mailchimp": ("account_id",), "mastodon": 
 def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
     """References inside config.toml: roles named by people and responsibilities exist, and
     every enabled channel has the settings it needs."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _website_slip(settings, source)
     for name, channel in settings.channels.items():
         if not channel.enabled:
             continue
+        problems += _recipients(name, channel, source)
         live = settings.mode == "live" and channel.dry_run is not True
         needed = _NEEDS_ALWAYS.get(channel.kind, ()) + (_NEEDS_LIVE.get(channel.kind, ()) if live else ())
         for key in needed:
@@ -392,6 +444,70 @@ def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
     return problems
 
 
+def _recipients(name: str, channel: Channel, source: TomlFile) -> list[Problem]:
+    """An SMTP channel's recipients file is inside the project and a list of addresses."""
+    if channel.kind != "smtp" or not channel.recipients_file:
+        return []
+    from pipeline.channels.smtp import recipients_problems
+
+    written = channel.recipients_file
+    return [source.problem(("channels", name, "recipients_file"),
+                           f"[channels.{name}] recipients_file '{written}' {why}")
+            for why in recipients_problems(source.path.resolve().parent, written)]
+
+
+def _website_slip(settings: Settings, source: TomlFile) -> list[Problem]:
+    """[official] website a slip away from [partnership] website: one of them is misspelt, and
+    every correct link in the content would be reported instead of this line."""
+    from pipeline.lint import misspelt_host, site_host
+
+    official, own = site_host(settings.official.website), site_host(settings.partnership.website)
+    if not misspelt_host(official, own):
+        return []
+    return [source.problem(("official", "website"),
+        f"[official] website '{settings.official.website}' and [partnership] website "
+        f"'{settings.partnership.website}' differ by a slip: one is misspelt; make them the same")]
+
+
+class ConfigError(InputError):
+    """config.toml cannot be used. When its only faults are unknown keys (a typo), `usable` is
+    the config without them: good enough for `wst check` to go on and report every other
+    problem in the project, never to publish with."""
+
+    def __init__(self, problems: list[Problem], usable: Config | None = None):
+        super().__init__(problems)
+        self.usable = usable
+
+
+def _without_unknown_keys(path: Path, source: TomlFile) -> Config | None:
+    try:
+        Settings.model_validate(source.data)
+        return None
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    data = copy.deepcopy(source.data)
+    for error in errors:
+        loc = list(error["loc"])
+        if error["type"] == "table_key":
+            loc.append(error["ctx"]["key"])
+        elif error["type"] != "extra_forbidden":
+            return None
+        meant = difflib.get_close_matches(str(loc[0]), list(Settings.model_fields), n=1, cutoff=0.6)
+        if len(loc) == 1 and meant and meant[0] not in data:
+            return None  # a section's name misspelt: all it holds would be reported as missing
+        table = functools.reduce(lambda d, k: d.get(k, {}) if isinstance(d, dict) else {},
+                                 loc[:-1], data)
+        if isinstance(table, dict):
+            table.pop(loc[-1], None)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError:
+        return None
+    if any(p.is_error for p in cross_check(settings, source)):
+        return None
+    return Config(settings, path, source)
+
+
 def load_config(path: Path) -> Config:
     """Read and validate config.toml; raise InputError listing every problem."""
     shown = display_path(path)
@@ -402,7 +518,7 @@ def load_config(path: Path) -> Config:
     source = read_toml(path, shown)
     settings, problems = validate(Settings, source.data, source)
     if settings is None:
-        raise InputError(problems)
+        raise ConfigError(problems, _without_unknown_keys(path, source))
     found = cross_check(settings, source)
     errors = [p for p in found if p.is_error]
     if errors:

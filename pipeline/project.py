@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from pipeline.calendar import Blackout, Cadence, Campaign, Event
 from pipeline.config import Config
@@ -21,9 +21,14 @@ from pipeline.content import (
     Post,
     PostsFile,
 )
+from pipeline.files import FileRefused
+from pipeline.images import Image, open_image
 from pipeline.problems import ERROR, InputError, Problem, display_path
-from pipeline.tomlfile import TomlFile, read_toml
-from pipeline.validation import Strict, validate
+from pipeline.tomlfile import TOML_MAX, TomlFile, read_toml
+from pipeline.validation import Strict, validate, validate_each
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class ScheduleFile(Strict):
@@ -86,6 +91,9 @@ class Project:
     # True when a schedules file could not be read: references to what it held are not
     # reported again as unknown (the file's own error is the one to fix)
     schedules_incomplete: bool = False
+    # "event:id" of each table left out for its own errors: the same, for what it defined
+    dropped: set[str] = field(default_factory=set)
+    images: dict[str, Image | str] = field(default_factory=dict)  # see image()
 
     @property
     def errors(self) -> list[Problem]:
@@ -96,18 +104,58 @@ class Project:
         """A file path as shown in messages."""
         return display_path(path)
 
+    def image(self, written: str) -> Image | str:
+        """The image a post or story names (relative to content/), or why it cannot be used;
+        read once per path however many posts and channels use it."""
+        found = self.images.get(written)
+        if found is None:
+            try:
+                found = open_image(self.config.content_dir, written)
+            except FileRefused as exc:
+                found = str(exc)
+            self.images[written] = found
+        return found
 
-def _read(path: Path, problems: list[Problem]) -> TomlFile | None:
+
+# A bulletin is one email: its HTML is about ten times its file, and Gmail clips an email over
+# 102 KB, so a bulletin file past this is never sane (a bundled one is under 3 KB).
+BULLETIN_MAX = 100_000
+
+
+def _read(path: Path, problems: list[Problem], most: int = TOML_MAX,
+          what: str = "file") -> TomlFile | None:
     try:
-        return read_toml(path, display_path(path))
+        return read_toml(path, display_path(path), most, what)
     except InputError as exc:
         problems.extend(exc.problems)
         return None
 
 
-def file_digest(path: Path) -> str:
-    """A short content hash of a file (images take part in a post's version)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def _first(project: Project, kind: str, ident: str, here: Located) -> bool:
+    """Record where `kind` `ident` is defined; False (and a located error) if it already was."""
+    key = f"{kind}:{ident}"
+    first = project.where.get(key)
+    if first is None:
+        project.where[key] = here
+        return True
+    place = f"{first.source.display}:{first.source.line_of(first.loc)}"
+    project.problems.append(here.problem(
+        f"duplicate {kind} id '{ident}' (first defined at {place}); give each {kind} its own id",
+        ("id",)))
+    return False
+
+
+def _validate(project: Project, model: type[M], source: TomlFile):
+    """`model` from `source`, a bad table of a list left out (see validate_each); its problems
+    kept. Returns the model (or None) and kept(name): the file index of each table read."""
+    parsed, problems, kept, dropped = validate_each(model, source.data, source)
+    project.problems.extend(problems)
+    # what a table left out was called, so references to it are not reported again
+    project.dropped.update(f"{section}:{ident}" for section, ident in dropped if ident)
+
+    def indexed(name: str, items: list[T]) -> Iterable[tuple[int, T]]:
+        return zip(kept.get(name, range(len(items))), items, strict=True)
+    return parsed, indexed
 
 
 def load_schedules(project: Project) -> None:
@@ -123,8 +171,7 @@ def load_schedules(project: Project) -> None:
         if source is None:
             project.schedules_incomplete = True
             continue
-        parsed, problems = validate(ScheduleFile, source.data, source)
-        project.problems.extend(problems)
+        parsed, kept = _validate(project, ScheduleFile, source)
         if parsed is None:
             project.schedules_incomplete = True
             continue
@@ -132,21 +179,12 @@ def load_schedules(project: Project) -> None:
         project.political_terms.extend(parsed.political_terms)
         for section, items, table in (("event", parsed.event, project.events),
                                       ("campaign", parsed.campaign, project.campaigns)):
-            for i, item in enumerate(items):
-                here = Located(source, (section, i))
-                key = f"{section}:{item.id}"
-                if key in project.where:
-                    first = project.where[key]
-                    project.problems.append(here.problem(
-                        f"duplicate {section} id '{item.id}' (first defined at "
-                        f"{first.source.display}:{first.source.line_of(first.loc)}); "
-                        f"give each {section} its own id", ("id",)))
-                    continue
-                project.where[key] = here
-                table[item.id] = item
-        for i, blackout in enumerate(parsed.blackout):
-            project.where[f"blackout:{blackout.id}"] = Located(source, ("blackout", i))
-            project.blackouts.append(blackout)
+            for i, item in kept(section, items):
+                if _first(project, section, item.id, Located(source, (section, i))):
+                    table[item.id] = item
+        for i, blackout in kept("blackout", parsed.blackout):
+            if _first(project, "blackout", blackout.id, Located(source, ("blackout", i))):
+                project.blackouts.append(blackout)
         if parsed.cadence is not None:
             here = Located(source, ("cadence",))
             if cadence_at is not None:
@@ -167,7 +205,7 @@ def load_content(project: Project) -> None:
     for path in sorted((root / "posts").glob("*.toml")):
         _load_posts(project, path, root)
     for path in sorted((root / "bulletins").glob("*.toml")):
-        source = _read(path, project.problems)
+        source = _read(path, project.problems, BULLETIN_MAX, "bulletin file")
         if source is None:
             continue
         bulletin, problems = validate(Bulletin, source.data, source)
@@ -184,20 +222,19 @@ def load_content(project: Project) -> None:
         project.where[f"bulletin:{bulletin.month}"] = here
     messages = root / "key-messages.toml"
     if messages.exists() and (source := _read(messages, project.problems)):
-        parsed, problems = validate(KeyMessagesFile, source.data, source)
-        project.problems.extend(problems)
+        parsed, kept = _validate(project, KeyMessagesFile, source)
         if parsed:
-            for i, aud in enumerate(parsed.audience):
-                project.audiences[aud.id] = aud
-                project.where[f"audience:{aud.id}"] = Located(source, ("audience", i))
+            for i, aud in kept("audience", parsed.audience):
+                if _first(project, "audience", aud.id, Located(source, ("audience", i))):
+                    project.audiences[aud.id] = aud
             project.key_messages = parsed.message
             project.where["key-messages"] = Located(source, ())
     audit = root / "channel-audit.toml"
     if audit.exists() and (source := _read(audit, project.problems)):
-        parsed_audit, problems = validate(ChannelAuditFile, source.data, source)
-        project.problems.extend(problems)
+        parsed_audit, kept = _validate(project, ChannelAuditFile, source)
         if parsed_audit:
-            project.audit = parsed_audit.channel
+            project.audit = [c for i, c in kept("channel", parsed_audit.channel)
+                             if _first(project, "audit channel", c.id, Located(source, ("channel", i)))]
             project.where["channel-audit"] = Located(source, ())
 
 
@@ -205,13 +242,12 @@ def _load_posts(project: Project, path: Path, root: Path) -> None:
     source = _read(path, project.problems)
     if source is None:
         return
-    parsed, problems = validate(PostsFile, source.data, source)
-    project.problems.extend(problems)
+    parsed, kept = _validate(project, PostsFile, source)
     if parsed is None:
         return
     campaign = parsed.campaign or path.stem
     project.where[f"posts:{campaign}"] = Located(source, ("campaign",))
-    for i, post in enumerate(parsed.post):
+    for i, post in kept("post", parsed.post):
         here = Located(source, ("post", i))
         # ids are unique per campaign, across every file that writes posts for it
         key = f"post:{campaign}/{post.id}"
@@ -227,9 +263,8 @@ def _load_posts(project: Project, path: Path, root: Path) -> None:
         project.where[key] = here
         digest = ""
         if post.image:
-            image = root / post.image
-            if image.is_file():
-                digest = file_digest(image)
+            found = project.image(post.image)  # `wst check` says what is wrong with it, if it is
+            digest = found.digest if isinstance(found, Image) else ""
         project.posts.append(CampaignPost(campaign, post, here, digest))
 
 

@@ -12,6 +12,8 @@ from functools import partial
 
 from pipeline.channels.base import Artefact, ChannelError, RateLimited, Transient, Unconfirmed
 from pipeline.channels.registry import has_adapter
+from pipeline.files import FileRefused, inside
+from pipeline.images import open_image
 from pipeline.ledger import SYSTEM, LedgerError
 from pipeline.plan import DRAFT, Item
 from pipeline.render import Rendered
@@ -151,6 +153,14 @@ class Publisher:
             gates.append("approved by an accountable person")
         if not dry and not has_adapter(ws.config.settings.channels[item.channel].kind):
             return self._by_hand(item, key, rendered, now)
+        if rendered.post is not None and rendered.post.image:
+            # read again just before upload: the file may have changed since it was checked
+            # (an edit that broke the project leaves the last good words in use)
+            try:
+                open_image(ws.config.content_dir, rendered.post.image)
+            except FileRefused as exc:
+                return hold(HoldReason.CHECK_FAILED, f"image '{rendered.post.image}' {exc}",
+                            alert=True)
         return self._send(item, key, self.artefact(item, rendered, key, tuple(gates)))
 
     def _send(self, item: Item, key: str, artefact: Artefact) -> PublishResult:
@@ -264,7 +274,8 @@ class Publisher:
         if item.kind == "post":
             p = rendered.post
             assert p is not None
-            image = config.content_dir / p.image if p.image else None
+            # resolved again here, so that no path can lead outside content/ at upload either
+            image = inside(config.content_dir, p.image) if p.image else None
             return Artefact(item.id, key, "post", text=p.text, link=p.link, image=image,
                             alt=p.alt, facets=tuple(f.as_record() for f in p.facets), gates=gates)
         b = rendered.bulletin

@@ -53,8 +53,10 @@ def _replace_spans(text: str, spans, make) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=64)
 def scoring_text(text: str) -> str:
     """The words a reader reads: no URLs, @mentions or emoji; CamelCase hashtags split into words."""
+    # cached: the reading, sentence and identifying rules each ask for the same block in turn
     text = _replace_spans(text, find_urls(text), lambda _: " ")
     text = _MENTION.sub(" ", text)
     text = _replace_spans(text, find_emoji(text), lambda _: " ")
@@ -63,11 +65,13 @@ def scoring_text(text: str) -> str:
     return regex.sub(r"[ \t]+", " ", text).strip()
 
 
-def sentences(text: str) -> list[str]:
+@lru_cache(maxsize=64)
+def sentences(text: str) -> tuple[str, ...]:
     """Sentences of already-cleaned text: split at . ! ? … and at line breaks."""
+    # cached, as scoring_text is: four rules split the same block in turn
     protected = _ABBREVIATIONS.sub(lambda m: m.group(0)[:-1] + "\u2024", text)  # one-dot leader
     parts = (s.replace("\u2024", ".").strip() for s in _SENTENCE_END.split(protected))
-    return [s for s in parts if _WORD.search(s)]
+    return tuple(s for s in parts if _WORD.search(s))
 
 
 def words(text: str) -> list[str]:

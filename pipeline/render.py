@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pipeline.channels.registry import has_adapter
 from pipeline.config import Config
 from pipeline.content import Bulletin
-from pipeline.lint import LintContext, lint_bulletin, lint_post
+from pipeline.images import over_limit
+from pipeline.lint import LintContext, lint_bulletin, lint_platform, lint_words
 from pipeline.plan import Item, post_text
 from pipeline.problems import Problem
 from pipeline.project import CampaignPost, Project
@@ -22,7 +24,7 @@ from renderers.model import (
     RenderedPost,
     StoryInput,
 )
-from renderers.social import render_post
+from renderers.social import compose, render_post
 
 
 def contacts_of(config: Config) -> Contacts:
@@ -88,6 +90,7 @@ class Renderer:
         self.contacts = contacts_of(self.config)
         self._posts = {cp.ref: cp for cp in project.posts}
         self._cache: dict[tuple[str, str, str], tuple] = {}
+        self._words: dict[tuple[str, str], list[Finding]] = {}  # see post()
 
     def register(self, cp: CampaignPost) -> None:
         """Make a post from outside content/ (a reactive post) renderable by its source."""
@@ -111,11 +114,36 @@ class Renderer:
              label: str) -> tuple[RenderedPost, tuple[Finding, ...]]:
         """Render and check one campaign post for one channel; `label` names it in messages."""
         channel = self.config.settings.channels[channel_name]
-        rendered = render_post(PostInput(
+        given = PostInput(
             text=post_text(cp.post, channel_name), platform=channel.kind, channel=channel_name,
             campaign=cp.campaign, link=cp.post.link, image=cp.post.image, alt=cp.post.alt,
-            max_characters=channel.max_characters), own_hosts=self.hosts)
-        return rendered, tuple(lint_post(rendered, self.context, label))
+            max_characters=channel.max_characters)
+        rendered = render_post(given, own_hosts=self.hosts)
+        # The words are checked as written, the link untagged: no rule depends on the UTM
+        # tags, so a post is checked once, not once per channel (a variant once more), and a
+        # message quotes the link as the person wrote it.
+        key = (given.text, label)
+        words = self._words.get(key)
+        if words is None:
+            words = self._words[key] = lint_words(compose(given, own_hosts=())[0], cp.post.image,
+                                                  cp.post.alt, cp.post.link, self.context, label)
+        return rendered, (*lint_platform(rendered, label), *words,
+                          *self.image_findings(cp.post.image, channel.kind, label, ("image",)))
+
+    def image_findings(self, written: str, platform: str, label: str,
+                       loc: tuple[str | int, ...]) -> list[Finding]:
+        """image-file (not a real image inside content/) and image-size (more than `platform`
+        takes): the same checks for `wst check`, approval, the preview and before upload."""
+        if not written:
+            return []
+        found = self.project.image(written)
+        if isinstance(found, str):
+            return [Finding("image-file", "error", f"{label}: image '{written}' {found}", written,
+                            loc=loc)]
+        # limits are the platform's API's; a channel posted by hand takes what its app takes
+        why = over_limit(found, platform) if has_adapter(platform) or platform == "email" else ""
+        return [Finding("image-size", "error", f"{label}: image '{written}' {why}", written,
+                        loc=loc)] if why else []
 
     def _render_bulletin(self, item: Item):
         month = item.source.removeprefix("bulletin:")
@@ -125,9 +153,8 @@ class Renderer:
                 "bulletin-missing", "error",
                 f"{item.id}: there is no content file for the {month} bulletin; run "
                 f"`wst bulletin new --month {month}` and fill it in", f"{month}.toml"),)
-        rendered = self.bulletin(bulletin, item.channel)
-        return None, rendered, tuple(lint_bulletin(bulletin_input(bulletin, ""), rendered,
-                                                   self.context, item.id))
+        rendered, findings = self._bulletin_checked(bulletin, item.channel, item.id)
+        return None, rendered, findings
 
     def content_problems(self) -> list[Problem]:
         """The content checks over every post on each of its enabled channels, and every
@@ -139,29 +166,50 @@ class Renderer:
             if campaign is None:
                 continue
             channels = campaign.channels if cp.post.channels is None else cp.post.channels
-            merged: dict[tuple[str, str, str], list[str]] = {}
+            merged: dict[tuple[str, str, str, tuple], list[str]] = {}
             for name in channels:
                 if name not in enabled:
                     continue
                 for f in self.post(cp, name, f"post '{cp.ref}'")[1]:
-                    if f.code == "alt-missing":
+                    if f.code in ("alt-missing", "image-file"):
                         continue  # the calendar check reports it, on the image's own line
-                    merged.setdefault((f.severity, f.code, f.message), []).append(name)
-            for (severity, code, message), names in merged.items():
-                out.append(cp.at.problem(f"{message} [{code}; {', '.join(names)}]",
+                    loc = ("variants", name) if f.loc == ("text",) and name in cp.post.variants \
+                        else f.loc
+                    merged.setdefault((f.severity, f.code, f.message, loc), []).append(name)
+            for (severity, code, message, loc), names in merged.items():
+                out.append(cp.at.problem(f"{message} [{code}; {', '.join(names)}]", loc,
                                          severity=severity, code=code))
         email = [n for n in self.project.cadence.channels if n in enabled] or ["archive"]
         for month, bulletin in sorted(self.project.bulletins.items()):
             at = self.project.where[f"bulletin:{month}"]
             for f in self.bulletin_findings(bulletin, email[0], f"bulletin {month}"):
-                out.append(at.problem(f"{f.message} [{f.code}]", severity=f.severity, code=f.code))
+                if f.code in ("alt-missing", "image-file") and f.loc[-1:] == ("image",):
+                    continue  # the calendar check reports it, on the image's own line
+                out.append(at.problem(f"{f.message} [{f.code}]", f.loc, severity=f.severity,
+                                      code=f.code))
         return out
 
     def bulletin_findings(self, bulletin: Bulletin, channel_name: str,
                           label: str) -> tuple[Finding, ...]:
         """Check a bulletin as rendered for `channel_name`."""
-        rendered = self.bulletin(bulletin, channel_name)
-        return tuple(lint_bulletin(bulletin_input(bulletin, ""), rendered, self.context, label))
+        return self._bulletin_checked(bulletin, channel_name, label)[1]
+
+    def _bulletin_checked(self, bulletin: Bulletin, channel_name: str,
+                          label: str) -> tuple[RenderedBulletin | None, tuple[Finding, ...]]:
+        # The renderer refuses what must never be sent (an image without alt text); the
+        # checks then say why, on the line to fix, and nothing is rendered to send.
+        rendered: RenderedBulletin | None = None
+        refusal: ValueError | None = None
+        try:
+            rendered = self.bulletin(bulletin, channel_name)
+        except ValueError as exc:
+            refusal = exc
+        findings = (*lint_bulletin(bulletin_input(bulletin, ""), rendered, self.context, label),
+                    *(f for i, story in enumerate(bulletin.story) for f in self.image_findings(
+                        story.image, "email", f"{label} story {i + 1}", ("story", i, "image"))))
+        if refusal is not None and not any(f.severity == "error" for f in findings):
+            raise refusal  # a refusal the checks do not explain is a bug, not bad input
+        return rendered, findings
 
     def bulletin(self, bulletin: Bulletin, channel_name: str, *,
                  footer: str | None = None) -> RenderedBulletin:

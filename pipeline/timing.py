@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -141,3 +142,27 @@ def exists(moment: datetime) -> bool:
     assert tz is not None
     naive = moment.replace(tzinfo=None)
     return moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive
+
+
+def repeated(day: date, at: time, tz: ZoneInfo) -> bool:
+    """True if `at` on `day` happens twice in `tz` (the clocks go back through it)."""
+    naive = datetime.combine(day, at)
+    return naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset() \
+        and resolve_local(day, at, tz).note == ""
+
+
+@functools.lru_cache(maxsize=8)
+def clock_change_days(tz: ZoneInfo, first: int, last: int) -> frozenset[date]:
+    """The days from the year `first` to `last` on which the clocks of `tz` change."""
+    # cached: a day-by-day walk of eleven years is worth doing once, not at every reload
+    days = set()
+    day = date(first, 1, 1)
+    offset = datetime.combine(day, time(12), tz).utcoffset()
+    while day.year <= last:
+        nxt = day + timedelta(days=1)
+        now_offset = datetime.combine(nxt, time(12), tz).utcoffset()
+        if now_offset != offset:
+            days.add(nxt)
+            offset = now_offset
+        day = nxt
+    return frozenset(days)

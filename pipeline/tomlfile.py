@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import MB, FileRefused, regular
 from pipeline.problems import ERROR, InputError, Problem
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -94,18 +95,37 @@ def index_lines(text: str) -> dict[tuple[Any, ...], int]:
                 table = (*base, index)
             else:
                 table = _resolve_prefix(name, counters)
-            lines.setdefault(table, number)
+            _note(lines, table, number)
             continue
         key = _KEY.match(raw)
         if key:
             path = (*table, *_split_key(key.group(1)))
-            lines.setdefault(path, number)
+            _note(lines, path, number)
             rest = raw[key.end():]
             for quote in ('"""', "'''"):
                 if rest.count(quote) % 2 == 1:
                     in_multiline = quote
                     break
     return lines
+
+
+def _note(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...], number: int) -> None:
+    """`path` is first written on line `number`; so are its parents, if not already seen
+    ([chanels.x] is the first line of the unknown table 'chanels')."""
+    for end in range(1, len(path) + 1):
+        lines.setdefault(path[:end], number)
+
+
+def _unclosed(text: str) -> tuple[int, str] | None:
+    """(line, quotes) of a multi-line string that opens and never closes, if one does."""
+    opened, quote = 0, ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        for token in re.findall(r'"""|\'\'\'', raw):
+            if not quote:
+                opened, quote = number, token
+            elif token == quote:
+                quote = ""
+    return (opened, quote) if quote else None
 
 
 def _resolve_prefix(name: tuple[str, ...], counters: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
@@ -118,16 +138,29 @@ def _resolve_prefix(name: tuple[str, ...], counters: dict[tuple[Any, ...], int])
     return out
 
 
-def read_toml(path: Path, display: str | None = None) -> TomlFile:
-    """Parse `path`; raise InputError naming the file and line when it is not valid TOML."""
+# The largest calendar, content or config file read: the biggest bundled one is a few KB, so
+# anything near this is a mistake (or an attack), and it is refused before it is read.
+TOML_MAX = 2 * MB
+
+
+def read_toml(path: Path, display: str | None = None, most: int = TOML_MAX,
+              what: str = "file") -> TomlFile:
+    """Parse `path` (a `what` of at most `most` bytes); raise InputError naming the file and
+    line when it is not valid TOML."""
     shown = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(shown, None, ERROR, "file not found")]) from None
+        regular(path, most, what)
+        data = path.read_bytes()
+    except FileRefused as exc:
+        raise InputError([Problem(shown, None, ERROR, str(exc))]) from None
+    try:
+        # utf-8-sig: a byte-order mark (some Windows editors write one) is read and forgotten
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(shown, None, ERROR,
-                                  f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError([Problem(shown, line, ERROR,
+                                  f"not UTF-8 text (byte {data[exc.start]:#04x} on this line); save "
+                                  f"the file as UTF-8")]) from None
     return parse_toml(text, path, shown)
 
 
@@ -140,6 +173,10 @@ def parse_toml(text: str, path: Path, display: str, line_offset: int = 0) -> Tom
         m = _DECODE_AT.search(msg)
         line = int(m.group(1)) + line_offset if m else None
         reason = _DECODE_AT.sub("", msg).strip()
+        if line is None and (opened := _unclosed(text)) is not None:
+            # "at end of document" names no line: the string left open is the one to fix
+            line = opened[0] + line_offset
+            reason = f"the multi-line string that starts here never ends; close it with {opened[1]}"
         raise InputError([Problem(display, line, ERROR,
                                   f"malformed TOML: {reason}; fix the syntax on this line")]) from None
     lines = {k: v + line_offset for k, v in index_lines(text).items()}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from pipeline.problems import Problem, did_you_mean
 from pipeline.tomlfile import TomlFile
@@ -60,6 +62,12 @@ def _inner_model(ann: Any) -> type[BaseModel] | None:
     return None
 
 
+def key_error(key: str, message: str) -> PydanticCustomError:
+    """A model validator's error about one key of its table: the message names that key's line
+    and says what is wrong in its own words, without repeating the table."""
+    return PydanticCustomError("table_key", "{message}", {"key": key, "message": message})
+
+
 def describe(error: dict[str, Any], model: type[BaseModel]) -> str:
     """One sentence for one pydantic error: the key, the value and what is expected."""
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -73,9 +81,11 @@ def describe(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"unknown key '{key}'{hint}{listing}"
     if kind == "missing":
         return f"missing required key '{key}'"
-    if kind == "channel_key":
-        # the input is the whole channel table, possibly with a secret in it: never echo it
+    if kind == "table_key":
+        # the input is the whole table (a channel's may hold a secret): never echo it
         return f"[{key}] {error['ctx']['message']}"
+    if kind == "quiet":
+        return f"'{key}' {error['ctx']['message']}"
     value = error.get("input")
     expected = _EXPECTED.get(kind)
     if kind in ("literal_error", "enum"):
@@ -94,9 +104,47 @@ def validate(model: type[M], data: Any, source: TomlFile,
         return model.model_validate(data), []
     except ValidationError as exc:
         problems = []
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        # 'titel' for 'title' is one slip: its "missing 'title'" would say it twice
+        meant = {(*err["loc"][:-1], close[0]) for err in errors if err["type"] == "extra_forbidden"
+                 and (owner := _model_at(model, tuple(err["loc"])))
+                 and (close := difflib.get_close_matches(str(err["loc"][-1]), list(owner.model_fields),
+                                                         n=1, cutoff=0.6))}
+        for err in errors:
+            if err["type"] == "missing" and tuple(err["loc"]) in meant:
+                continue
             loc = (*base, *err["loc"])
-            if err["type"] == "channel_key":
+            if err["type"] == "table_key":
                 loc = (*loc, err["ctx"]["key"])  # point at the offending key's own line
             problems.append(source.problem(loc, describe({**err, "loc": err["loc"]}, model)))
         return None, problems
+
+
+def validate_each(model: type[M], data: Any, source: TomlFile
+                  ) -> tuple[M | None, list[Problem], dict[str, list[int]], list[tuple[str, Any]]]:
+    """Like validate(), but a bad table in a list of tables ([[post]], [[event]]...) is left out,
+    its problems kept, and the others are read, so that one typo does not hide every other
+    problem in the file. Also returns, per list, the index in the file of each table kept,
+    and (list, id) of each table left out (its id as written, for follow-on references)."""
+    parsed, problems = validate(model, data, source)
+    if parsed is not None or not isinstance(data, dict):
+        return parsed, problems, {}, []
+    locs: list[tuple[Any, ...]] = []
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        locs = [tuple(e["loc"]) for e in exc.errors(include_url=False)]
+    bad: dict[str, set[int]] = {}
+    for loc in locs:
+        if len(loc) < 2 or not isinstance(loc[1], int) or not isinstance(data.get(loc[0]), list):
+            return None, problems, {}, []  # a problem with the file itself, not one table
+        bad.setdefault(str(loc[0]), set()).add(loc[1])
+    kept = {name: [i for i in range(len(data[name])) if i not in drop] for name, drop in bad.items()}
+    rest = {**data, **{name: [data[name][i] for i in kept[name]] for name in bad}}
+    try:
+        parsed = model.model_validate(rest)
+    except ValidationError:
+        return None, problems, {}, []
+    dropped = [(name, data[name][i].get("id") if isinstance(data[name][i], dict) else None)
+               for name, drop in bad.items() for i in sorted(drop)]
+    return parsed, problems, kept, dropped

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from mjml import mjml2html
 
 from renderers.model import Brand, BulletinInput, Contacts, RenderedBulletin
+from renderers.text import safe_href
 
 FOOTERS = ("mailchimp", "smtp", "archive")
 WIDTH = 78           # plain-text wrap column
@@ -231,7 +232,7 @@ def _stories(b: BulletinInput, link, image_base_url: str) -> list[_StoryView]:
         if story.image and not story.alt.strip():
             raise ValueError(f"story {story.title!r} has an image but no alt text; every image "
                              f"in the bulletin needs alt text")
-        href = link(story.link) if story.link else ""
+        href = safe_href(link(story.link)) if story.link else ""
         words = story.link_text.strip() or (f"Find out more on {_host(story.link)}" if href else "")
         views.append(_StoryView(
             title=story.title,

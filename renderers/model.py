@@ -129,3 +129,4 @@ class Finding:
     message: str             # names the item, the evidence and the fix
     evidence: str = ""       # the offending text or figure
     needs_acceptance: bool = False  # a possible identifying detail: a named person must accept it
+    loc: tuple[str | int, ...] = ()  # where in its content file (a key path), when known

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from renderers.model import Brand, Finding, RenderedBulletin, RenderedPost
+from renderers.text import safe_href
 
 LONDON = ZoneInfo("Europe/London")
 TEMPLATES = Path(__file__).parent / "templates" / "preview"
@@ -297,6 +298,7 @@ def _environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["local_time"] = local_time
     env.filters["linkify"] = _linkify
+    env.filters["safe_href"] = safe_href
     env.filters["plural"] = _plural
     return env
 

@@ -189,6 +189,15 @@ def test_official_numbers_in_both_parts():
         assert "How to raise a concern".lower() in part.lower()
 
 
+def test_a_story_link_that_is_not_a_web_address_is_never_made_a_link():
+    """javascript: (refused by the checks) gets no button in the email, the archive or the text."""
+    story = StoryInput(title="T", body="B", link="javascript:alert(1)", link_text="Report it")
+    result = render(BulletinInput(month="2026-12", subject="S", preheader="P", stories=(story,)))
+    for html in (result.html, result.archive_html):
+        assert not any(h.lower().startswith("javascript:") for h in _Parsed(html).links)
+    assert "javascript:" not in result.text
+
+
 def test_raw_html_in_story_body_is_escaped():
     hostile = StoryInput(
         title="A <b>bold</b> title",

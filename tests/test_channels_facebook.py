@@ -106,12 +106,12 @@ def test_wrong_token_is_auth_expired_and_redacted() -> None:
 
 
 def test_token_quoted_back_by_graph_is_redacted(channel: tuple[FacebookAdapter, FacebookStandIn]) -> None:
-    """If Graph's message quotes the token, the message shows [token] instead."""
+    """If Graph's message quotes the token, the message shows [redacted] instead."""
     adapter, standin = channel
     standin.answer_next(graph_error(400, f"Malformed access token {standin.token}", 190))
     with pytest.raises(AuthExpired) as caught:
         adapter.publish(artefact())
-    assert standin.token not in str(caught.value) and "[token]" in str(caught.value)
+    assert standin.token not in str(caught.value) and "[redacted]" in str(caught.value)
 
 
 def test_other_graph_errors_are_rejected(channel: tuple[FacebookAdapter, FacebookStandIn]) -> None:

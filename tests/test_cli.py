@@ -82,7 +82,7 @@ def test_bad_options_say_the_fix(project: ProjectDir, args: tuple[str, ...], mes
 
 
 def test_plan_refuses_a_project_with_errors(project: ProjectDir) -> None:
-    project.edit("content/posts/safer-internet-day.toml", "images/sid.png", "images/none.png")
+    project.edit("content/posts/safer-internet-day.toml", "images/sid.jpg", "images/none.png")
     result = project.wst("plan", "--from", "2027-02-01", "--to", "2027-02-28")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == ("1 error(s): fix them (see `wst check`) before "

@@ -133,6 +133,7 @@ def test_an_enabled_channel_needs_its_settings(project: ProjectDir) -> None:
     """An SMTP channel without an unsubscribe page (or sender, or recipients) is refused."""
     project.edit("config.toml", "[roles]", '[channels.staff]\nkind = "smtp"\n'
                  'from_address = "wst@example.org"\nrecipients_file = "staff.csv"\n\n[roles]')
+    project.write("staff.csv", "email,name\nann@example.org,Ann\n")
     with pytest.raises(InputError) as raised:
         load_config(project.config)
     assert [p.message for p in raised.value.problems] == [

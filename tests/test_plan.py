@@ -161,7 +161,7 @@ def test_editing_a_post_file_keeps_ids_and_changes_only_that_version(project: Pr
 
 def test_replacing_the_image_file_changes_the_version(project: ProjectDir) -> None:
     before = plan_of(project, date(2027, 2, 9), date(2027, 2, 9))
-    with (project.path / "content/images/sid.png").open("ab") as image:
+    with (project.path / "content/images/sid.jpg").open("ab") as image:
         image.write(b"\0")
     after = plan_of(project, date(2027, 2, 9), date(2027, 2, 9))
     assert [i.id for i in before.items] == [i.id for i in after.items]

@@ -518,3 +518,19 @@ def test_empty_period(tmp_path):
                             generated_at=GENERATED, images_dir=None)
     assert (summary.items, summary.errors, summary.warnings) == (0, 0, 0)
     assert "Nothing is planned in this period." in read(summary.index).words
+
+
+def test_an_unsafe_link_is_shown_never_made_a_link(tmp_path):
+    """A post whose link is javascript: (refused by the checks) is shown as words, not a link."""
+    post = _post("facebook", "facebook", "Text.\njavascript:alert(1)", length=26, limit=63206,
+                 unit="characters", link="javascript:alert(1)")
+    items = [PreviewItem(id="c/p/2026-11-25/facebook", kind="post", campaign="c",
+                         channel="facebook", platform="facebook", due=_at(2026, 11, 25, 10),
+                         title="Text", status="planned", note="", post=post, bulletin=None,
+                         findings=())]
+    build_preview(items, tmp_path / "site", brand=BRAND, start=START, end=END,
+                  generated_at=GENERATED, images_dir=None)
+    page = read(page_of(tmp_path / "site", "c/p/2026-11-25/facebook"))
+    hrefs = [attrs.get("href", "") for tag, attrs in page.tags if tag == "a"]
+    assert hrefs and not any(h.lower().startswith("javascript") for h in hrefs)
+    assert "javascript:alert(1)" in page.words

@@ -67,7 +67,7 @@ def test_scoring_text_removes_urls_mentions_emoji():
 
 
 def test_sentences_split_at_stops_and_lines_not_abbreviations():
-    assert sentences("Call us, e.g. today. Then rest!\nNext line\n\n") == [
+    assert list(sentences("Call us, e.g. today. Then rest!\nNext line\n\n")) == [
         "Call us, e.g. today.", "Then rest!", "Next line"]
 
 

@@ -96,7 +96,8 @@ def test_empty_or_headerless_files_are_refused(records, tmp_path, text, message)
 
 
 def test_a_missing_file_is_one_clear_message(records, tmp_path):
-    assert _messages(tmp_path / "nope.csv", records) == ["nope.csv: error: file not found"]
+    assert _messages(tmp_path / "nope.csv", records) == [
+        "nope.csv: error: not found; add the CSV file or fix the path"]
 
 
 def test_reimport_replaces_the_month_and_records_who_and_when(records, tmp_path):

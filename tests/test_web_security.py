@@ -24,7 +24,7 @@ from pipeline.web.app import create_app
 
 ITEM = "safer-internet-day/on-the-day/2027-02-09/x"
 POST = "safer-internet-day/on-the-day/2027-02-09"
-SAMPLES = {"item_id": ITEM, "token": "not-a-real-token", "relative": "images/sid.png",
+SAMPLES = {"item_id": ITEM, "token": "not-a-real-token", "relative": "images/sid.jpg",
            "filename": "workspace.css"}
 # Sign-in bookkeeping is expected to change the store; nothing else may.
 BOOKKEEPING = ("sign-in", "sign-in-failed", "sign-out", "invite", "password-set")

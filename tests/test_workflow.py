@@ -257,7 +257,8 @@ def test_a_dry_run_test_send_is_written_recorded_and_shown_to_the_approver(
 def test_a_live_test_send_uses_mailchimps_test_email_and_smtp_to_named_addresses_only(
         project: ProjectDir, clock: Clock, tmp_path: Path) -> None:
     with MailchimpStandIn(clock) as api, SmtpStandIn() as relay:
-        (tmp_path / "list.csv").write_text("email,name\nreader@example.org,Reader\n", "utf-8")
+        # a recipients file is read only from inside the project (issue 11)
+        project.write("list.csv", "email,name\nreader@example.org,Reader\n")
         bulletin_project(project, '"mailchimp", "workforce"')
         text = project.read("config.toml").replace('mode = "dry-run"\n', 'mode = "live"\n')
         text = text.replace('[channels.mailchimp]\nkind = "mailchimp"\n', f'''[channels.mailchimp]
@@ -271,7 +272,7 @@ reply_to = "wst@example.org"
 kind = "smtp"
 api_base = "{relay.url}"
 from_address = "bulletin@example.org"
-recipients_file = "{tmp_path / 'list.csv'}"
+recipients_file = "list.csv"
 unsubscribe_url = "https://www.wolverhamptonsafeguarding.org.uk/unsubscribe?email={{email}}"
 
 [roles]''')

@@ -1,7 +1,7 @@
-"""Write the simple campaign graphics in content/images/ as small PNG files.
+"""Write the simple campaign graphics in content/images/ as small JPEG files.
 
-Pure Python (zlib + struct): flat colours and simple shapes, no words in any image, so the
-alt text in the content files only has to describe the shapes and colours.
+Drawn in pure Python and saved by Pillow: flat colours and simple shapes, no words in any
+image, so the alt text in the content files only has to describe the shapes and colours.
 
     python tools/make_images.py
 """
@@ -9,8 +9,6 @@ alt text in the content files only has to describe the shapes and colours.
 from __future__ import annotations
 
 import math
-import struct
-import zlib
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "content" / "images"
@@ -88,19 +86,13 @@ class Canvas:
             pts.append((cx + r * math.cos(a), cy + r * math.sin(a)))
         self.polygon(pts, colour)
 
-    def png(self, name: str) -> Path:
-        raw = b"".join(b"\x00" + bytes(r) for r in self.rows)
+    def jpeg(self, name: str) -> Path:
+        """Save as a JPEG: the one type every channel takes (Instagram takes nothing else)."""
+        from PIL import Image
 
-        def chunk(kind: bytes, data: bytes) -> bytes:
-            return (struct.pack(">I", len(data)) + kind + data
-                    + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-        data = (b"\x89PNG\r\n\x1a\n"
-                + chunk(b"IHDR", struct.pack(">IIBBBBB", self.w, self.h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw, 9))
-                + chunk(b"IEND", b""))
+        picture = Image.frombytes("RGB", (self.w, self.h), b"".join(bytes(r) for r in self.rows))
         path = OUT / name
-        path.write_bytes(data)
+        picture.save(path, "JPEG", quality=90, optimize=True)
         return path
 
 
@@ -295,37 +287,37 @@ def family_circles() -> Canvas:
 
 
 IMAGES = {
-    "orange-heart.png": orange_heart,
-    "orange-sixteen-days.png": orange_sixteen,
-    "safeguarding-adults-week.png": adults_week,
-    "anti-bullying-week.png": anti_bullying,
-    "safer-internet-day.png": padlock,
-    "childrens-mental-health-week.png": sun_and_hill,
-    "child-exploitation.png": shield,
-    "mental-health-talk.png": speech_bubble,
-    "world-mental-health-day.png": two_bubbles,
-    "hoarding-home.png": house,
-    "carers-hearts.png": two_hearts,
-    "elder-abuse-ring.png": purple_ring,
-    "day-of-memory-candle.png": candle,
-    "modern-slavery-ring.png": open_ring,
-    "suicide-prevention-sun.png": rising_sun,
-    "hate-crime-stripes.png": stripes,
-    "county-lines-phone.png": phone,
-    "summer-beach.png": summer,
-    "safeguarding-week-squares.png": seven_squares,
-    "raise-a-concern.png": help_bubble,
-    "winter-star.png": winter_star,
-    "annual-report.png": report_document,
-    "training-room.png": training_chairs,
-    "think-family.png": family_circles,
+    "orange-heart.jpg": orange_heart,
+    "orange-sixteen-days.jpg": orange_sixteen,
+    "safeguarding-adults-week.jpg": adults_week,
+    "anti-bullying-week.jpg": anti_bullying,
+    "safer-internet-day.jpg": padlock,
+    "childrens-mental-health-week.jpg": sun_and_hill,
+    "child-exploitation.jpg": shield,
+    "mental-health-talk.jpg": speech_bubble,
+    "world-mental-health-day.jpg": two_bubbles,
+    "hoarding-home.jpg": house,
+    "carers-hearts.jpg": two_hearts,
+    "elder-abuse-ring.jpg": purple_ring,
+    "day-of-memory-candle.jpg": candle,
+    "modern-slavery-ring.jpg": open_ring,
+    "suicide-prevention-sun.jpg": rising_sun,
+    "hate-crime-stripes.jpg": stripes,
+    "county-lines-phone.jpg": phone,
+    "summer-beach.jpg": summer,
+    "safeguarding-week-squares.jpg": seven_squares,
+    "raise-a-concern.jpg": help_bubble,
+    "winter-star.jpg": winter_star,
+    "annual-report.jpg": report_document,
+    "training-room.jpg": training_chairs,
+    "think-family.jpg": family_circles,
 }
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, make in IMAGES.items():
-        path = make().png(name)
+        path = make().jpeg(name)
         print(f"{path.name}: {path.stat().st_size} bytes")
 
 

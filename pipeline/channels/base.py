@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from pipeline.redaction import Redactor
 from pipeline.states import ErrorKind
+
+# The most of a platform's words an error keeps (they go into alerts, the store and tables).
+DETAIL_MAX = 500
 
 
 class ChannelError(Exception):
@@ -21,6 +26,35 @@ class ChannelError(Exception):
         self.channel = channel
         self.detail = detail
         super().__init__(f"{channel}: {detail}")
+
+    def redact(self, redactor: Redactor) -> None:
+        """Take every secret out of the words, then keep them short (after, so that no secret
+        is ever cut into a piece the redactor cannot recognise)."""
+        detail = redactor(self.detail)
+        if len(detail) > DETAIL_MAX:
+            detail = detail[:DETAIL_MAX - 1] + "…"
+        self.detail = detail
+        self.args = (f"{self.channel}: {detail}",)
+        # the vendor's exception underneath still holds the raw words: no traceback may show it
+        self.__cause__ = self.__context__ = None
+        self.__suppress_context__ = True
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def redacting(method: F) -> F:
+    """`method` of an adapter (or metric source), with every ChannelError leaving it redacted
+    by the instance's `redactor`: the boundary between the platforms' words and everything that
+    keeps or shows them (the store, alerts, logs, the screen), whatever a platform quoted back."""
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ChannelError as exc:
+            exc.redact(self.redactor)
+            raise
+    return wrapper  # type: ignore[return-value]
 
 
 class RateLimited(ChannelError):
@@ -98,6 +132,14 @@ class ChannelAdapter(ABC):
 
     kind: str = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every adapter, however it words its errors, gets the one redaction step on every
+        # call of the role (publish, find, check, test_send... whatever the role grows).
+        for name in _ROLE:
+            if name in cls.__dict__:
+                setattr(cls, name, redacting(cls.__dict__[name]))
+
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
                  timeout: float = 30.0, sleep: Callable[[float], None] | None = None):
         self.name = name
@@ -105,6 +147,8 @@ class ChannelAdapter(ABC):
         self.environ = environ
         self.timeout = timeout
         self.sleep = sleep
+        # Every secret config names for this channel; an adapter adds the tokens it is issued.
+        self.redactor = Redactor.of(settings.env_names.values(), environ)
 
     def secret(self, key: str) -> str:
         """The credential `key` (e.g. 'token'), or AuthExpired naming the variable to set."""
@@ -131,3 +175,8 @@ class ChannelAdapter(ABC):
         recording it as sent; returns where it went in words. Mailing channels only."""
         raise Rejected(self.name, f"a {self.kind or 'social'} channel has no test send; test "
                                   f"sends are for bulletins")
+
+
+# The calls of the role: every public method ChannelAdapter declares, but reading a secret.
+_ROLE = frozenset(name for name, value in vars(ChannelAdapter).items()
+                  if callable(value) and not name.startswith("_") and name != "secret")

@@ -145,7 +145,7 @@ class BlueskyAdapter(ChannelAdapter):
                                 json={"identifier": identifier, "password": password})
         except _TokenExpired:
             raise AuthExpired(self.name, "the server refused the app password") from None
-        self._session = {k: answer[k] for k in ("accessJwt", "refreshJwt", "did", "handle")}
+        self._keep(answer)
 
     def _refresh(self) -> None:
         """refreshSession with the refresh token; if that is refused, log in once more."""
@@ -158,7 +158,13 @@ class BlueskyAdapter(ChannelAdapter):
             self._session = None
             self._login()
             return
+        self._keep(answer)
+
+    def _keep(self, answer: dict[str, Any]) -> None:
+        """Keep the session the server issued; its tokens are secrets from now on."""
         self._session = {k: answer[k] for k in ("accessJwt", "refreshJwt", "did", "handle")}
+        self.redactor.add(self._session["accessJwt"])
+        self.redactor.add(self._session["refreshJwt"])
 
     def _authed(self, method: str, nsid: str, *, write: bool,
                 body: Callable[[dict[str, str]], dict[str, Any]] | None = None,
@@ -203,7 +209,7 @@ class BlueskyAdapter(ChannelAdapter):
             payload = {}
         error = str(payload.get("error", "")) if isinstance(payload, dict) else ""
         message = str(payload.get("message", "")) if isinstance(payload, dict) else ""
-        detail = self._scrub(f"{nsid}: HTTP {status} {error}: {message}".strip()[:300])
+        detail = f"{nsid}: HTTP {status} {error}: {message}".strip()
         if error == "ExpiredToken":
             raise _TokenExpired(detail)
         if status == 429:
@@ -221,16 +227,6 @@ class BlueskyAdapter(ChannelAdapter):
             return datetime.fromtimestamp(int(raw), UTC)
         except ValueError:
             return self.now() + _DEFAULT_RATE_WAIT
-
-    def _scrub(self, text: str) -> str:
-        """Remove any credential or token that a server might echo back."""
-        secrets = [self.settings.secret("password", self.environ) or ""]
-        if self._session:
-            secrets += [self._session["accessJwt"], self._session["refreshJwt"]]
-        for value in secrets:
-            if len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
 
     # -- records and blobs ------------------------------------------------------------------------
 

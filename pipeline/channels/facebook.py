@@ -99,7 +99,7 @@ class GraphAdapter(ChannelAdapter):
             body = {}
         if response.ok and isinstance(body, dict):
             return body, response
-        raise graph_error(self.name, response, body, token, "request", self.voice)
+        raise graph_error(self.name, response, body, "request", self.voice)
 
 
 class FacebookAdapter(GraphAdapter):
@@ -145,13 +145,14 @@ class FacebookAdapter(GraphAdapter):
         return self.settings.account_id or "me"
 
 
-def graph_error(channel: str, response: requests.Response, body: Any, token: str, what: str,
+def graph_error(channel: str, response: requests.Response, body: Any, what: str,
                 voice: GraphVoice = FACEBOOK) -> ChannelError:
-    """Our error for a failed Graph answer (shared with the metrics sources); `what` was refused."""
+    """Our error for a failed Graph answer (shared with the metrics sources); `what` was refused.
+    Graph may quote the token back: the channel role's one redaction step removes it."""
     error = body.get("error", {}) if isinstance(body, dict) else {}
     code, subcode = error.get("code"), error.get("error_subcode")
-    detail = redact(f"{error.get('message') or response.reason} "
-                    f"(HTTP {response.status_code}, code {code}, subcode {subcode})", token)
+    detail = (f"{error.get('message') or response.reason} "
+              f"(HTTP {response.status_code}, code {code}, subcode {subcode})")
     if code == 190 or response.status_code == 401:
         return AuthExpired(channel, f"{voice.token} no longer works: {detail}; {voice.renew}")
     if code in RATE_CODES or subcode in RATE_SUBCODES:
@@ -177,11 +178,6 @@ def _retry_at(response: requests.Response) -> datetime:
     except (ValueError, TypeError, AttributeError):
         minutes = 0  # a garbled header is no reason to lose the rate limit itself
     return answered + (timedelta(minutes=minutes) if minutes > 0 else RATE_FALLBACK)
-
-
-def redact(text: str, secret: str) -> str:
-    """Graph sometimes quotes the token back; never let it into a message."""
-    return text.replace(secret, "[token]") if secret else text
 
 
 def _file(image: Path) -> tuple[str, bytes, str]:

@@ -182,10 +182,10 @@ class MailchimpAdapter(ChannelAdapter):
                         headers={"Accept": "application/json"})
         if response.status_code < 300:
             return response.json() if response.content else {}
-        self._raise_for(action, response, api_key)
+        self._raise_for(action, response)
         raise AssertionError("unreachable")  # _raise_for always raises
 
-    def _raise_for(self, action: str, response: requests.Response, api_key: str) -> None:
+    def _raise_for(self, action: str, response: requests.Response) -> None:
         """Turn a problem+json answer into our exception."""
         status = response.status_code
         try:
@@ -199,7 +199,6 @@ class MailchimpAdapter(ChannelAdapter):
         if isinstance(errors, list) and errors:
             detail += " (" + "; ".join(f"{e.get('field', '')}: {e.get('message', '')}"
                                        for e in errors if isinstance(e, dict)) + ")"
-        detail = detail.replace(api_key, "***")[:400]
         if status in (401, 403):
             raise AuthExpired(self.name, detail)
         if status == 429:

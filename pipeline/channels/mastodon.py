@@ -134,7 +134,7 @@ class MastodonAdapter(ChannelAdapter):
         status = response.status_code
         if status < 300:
             return response
-        detail = f"{_message(response)} (HTTP {status})".replace(token, "[token]")
+        detail = f"{_message(response)} (HTTP {status})"
         if status == 429:
             raise RateLimited(self.name, _reset_at(response), f"rate limited: {detail}")
         if status == 401 or (status == 403 and "scope" in detail.lower()):

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import hashlib
 import ipaddress
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable, Mapping, MutableSet, Sequence
@@ -34,6 +35,7 @@ from pipeline.channels.base import (
     Transient,
     Unconfirmed,
 )
+from pipeline.files import MB, FileRefused, inside, regular
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 
@@ -52,6 +54,11 @@ def message_id(idempotency_key: str, email: str, domain: str) -> str:
     return f"<{digest[:40]}@{domain}>"
 
 
+# The largest recipients file read: a workforce list of tens of thousands is far smaller.
+RECIPIENTS_MAX = 5 * MB
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
+
+
 def read_recipients(path: Path) -> list[Recipient]:
     """Recipients from a CSV of `email,name` (a header row is allowed; repeats are dropped)."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -59,6 +66,30 @@ def read_recipients(path: Path) -> list[Recipient]:
     if rows and "@" not in rows[0][0]:
         rows = rows[1:]  # the header row
     return _unique(Recipient(r[0].strip(), r[1].strip() if len(r) > 1 else "") for r in rows)
+
+
+def recipients_problems(folder: Path, written: str) -> list[str]:
+    """Why the recipients file `written` (relative to `folder`) cannot be used: outside the
+    folder, not a regular file of a sane size, not UTF-8, or rows that are not addresses."""
+    try:
+        path = inside(folder, written)
+        regular(path, RECIPIENTS_MAX, "recipients file")
+        text = path.read_text(encoding="utf-8-sig")
+    except FileRefused as exc:
+        return [str(exc)]
+    except UnicodeDecodeError:
+        return ["is not UTF-8 text; save it as 'CSV UTF-8'"]
+    reader = csv.reader(text.splitlines())
+    problems = []
+    for row in reader:
+        cell = row[0].strip() if row else ""
+        if not cell or (reader.line_num == 1 and "@" not in cell):
+            continue  # blank lines and the header row
+        if not _ADDRESS.fullmatch(cell):
+            problems.append(f"line {reader.line_num}: '{cell[:60]}' is not an email address")
+    if len(problems) > 3:
+        problems[3:] = [f"and {len(problems) - 3} more rows that are not email addresses"]
+    return problems
 
 
 def _unique(recipients: Iterable[Recipient]) -> list[Recipient]:
@@ -150,14 +181,17 @@ class SmtpAdapter(ChannelAdapter):
             return self._explicit
         if not self.settings.recipients_file:
             raise Rejected(self.name, "no recipients: set recipients_file in config")
-        path = Path(self.settings.recipients_file)
-        if not path.is_absolute():
-            if self.base_dir is None:
-                raise Rejected(self.name, f"recipients_file {path} is relative and the adapter "
-                                          "was given no base_dir to resolve it against")
-            path = self.base_dir / path
-        if not path.exists():
-            raise Rejected(self.name, f"recipients file not found: {path}")
+        written = self.settings.recipients_file
+        path = Path(written)
+        if self.base_dir is None and not path.is_absolute():
+            raise Rejected(self.name, f"recipients_file {path} is relative and the adapter "
+                                      "was given no base_dir to resolve it against")
+        try:
+            # never a file outside the project, whatever links or '..' the path holds
+            path = path if self.base_dir is None else inside(self.base_dir, written)
+            regular(path, RECIPIENTS_MAX, "recipients file")
+        except FileRefused as exc:
+            raise Rejected(self.name, f"recipients file '{written}' {exc}") from None
         return read_recipients(path)
 
     # -- messages --------------------------------------------------------------------------------
@@ -304,7 +338,7 @@ def _split(value: str) -> tuple[str, str]:
 
 
 def _text(reply: bytes | str) -> str:
-    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))[:200]
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 def _is_loopback(host: str) -> bool:

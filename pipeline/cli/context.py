@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 from dateutil import parser as dateparser
 
-from pipeline.config import Config, load_config
+from pipeline.config import Config, ConfigError, load_config
 from pipeline.project import Project, load_project
 from pipeline.services.actor import Actor, known_person
-from pipeline.timing import resolve_local
+from pipeline.timing import repeated, resolve_local
 from pipeline.workspace import Workspace
 
 
@@ -37,6 +37,23 @@ class Context:
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
+
+    def store_url(self) -> str | None:
+        """The store's URL if the config was loaded (for messages about the store)."""
+        return self._config.store_url if self._config is not None else None
+
+    def project_to_check(self) -> Project:
+        """The project for `wst check`: with a config whose only faults are unknown keys, the
+        rest is checked too (those faults first), so one typo hides nothing else."""
+        try:
+            return self.project()
+        except ConfigError as exc:
+            if exc.usable is None:
+                raise
+            self._config = exc.usable
+            project = load_project(exc.usable)
+            project.problems[:0] = exc.problems
+            return project
 
     def project(self) -> Project:
         """Load and cross-check calendar and content (problems kept, never raised)."""
@@ -75,7 +92,19 @@ class Context:
                 raise click.BadParameter(f"'{value}' is not a time; write e.g. '2027-02-09 10:00'",
                                          param_hint=option) from None
         if moment.tzinfo is None:
-            moment = resolve_local(moment.date(), moment.time(), self.config.tz).due
+            tz = self.config.tz
+            local = resolve_local(moment.date(), moment.time(), tz)
+            if local.note:
+                raise click.BadParameter(f"{local.note.split(';')[0]}; write "
+                                         f"{local.due:%Y-%m-%d %H:%M} or later", param_hint=option)
+            if repeated(moment.date(), moment.time(), tz):
+                raise click.BadParameter(
+                    f"{moment:%H:%M} on {moment:%d %B %Y} happens twice in {tz.key} (the clocks "
+                    f"go back); write it with its offset, e.g. "
+                    f"{moment.replace(tzinfo=tz, fold=0).isoformat(timespec='minutes')} for the "
+                    f"first or {moment.replace(tzinfo=tz, fold=1).isoformat(timespec='minutes')} "
+                    f"for the second", param_hint=option)
+            moment = local.due
         return moment
 
 

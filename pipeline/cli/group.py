@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.cli.context import Context
 from pipeline.cli.output import print_problems
 from pipeline.errors import Invalid, NotFound, WstError
 from pipeline.problems import InputError
+from pipeline.store import unusable
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -32,6 +34,14 @@ class WstGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except WstError as exc:
             raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:
+            # the store failed under a running command (its file damaged, made read-only...)
+            obj = ctx.obj if isinstance(ctx.obj, Context) else None
+            raise click.ClickException(str(unusable(exc, obj and obj.store_url()))) from None
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            raise click.ClickException(f"cannot use {exc.filename}: {exc.strerror}") from None
 
 
 @click.group(cls=WstGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -22,7 +22,7 @@ from pipeline.status import Status
 @click.pass_obj
 def check(ctx: Context, strict: bool) -> None:
     """Validate config, calendar and content; print every problem as path:line: severity: message."""
-    report = planning.check(ctx.project(), ctx.today())
+    report = planning.check(ctx.project_to_check(), ctx.today())
     for p in report.problems:
         click.echo(str(p))
     click.echo(f"{report.events} events, {report.campaigns} campaigns, {report.posts} posts, "

@@ -16,12 +16,15 @@ from sqlalchemy.engine import make_url
 from pipeline.cli.context import Context, now, parse_date
 from pipeline.cli.group import cli
 from pipeline.cli.output import print_ids, print_items, wrapped
+from pipeline.publisher import Outcome
 from pipeline.services import approvals as approving
 from pipeline.services import freeze, posting
 from pipeline.services import status as reporting
 from pipeline.services.approvals import Selection
 
 BY = "Your person id from [people]."
+# What `wst post` exits 1 for: the post did not go out, or may not have.
+NOT_OUT = frozenset({Outcome.FAILED, Outcome.UNCONFIRMED})
 
 
 @cli.command()
@@ -326,6 +329,8 @@ def post(ctx: Context, text: str, channels: str, image: Path | None, alt: str, a
     if not done.published:
         click.echo(f"saved; `wst run` publishes it at "
                    f"{done.due.astimezone(ctx.config.tz):%a %d %b %H:%M}")
+    if any(r.outcome in NOT_OUT for r in done.published):
+        raise SystemExit(1)  # a script must see that it did not (surely) go out
 
 
 @cli.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -12,6 +14,7 @@ from typing import Any, TypeVar
 import requests
 
 from pipeline.metrics.snapshots import Snapshot
+from pipeline.redaction import Redactor
 
 T = TypeVar("T")
 
@@ -93,6 +96,12 @@ class MetricSource(ABC):
     kind: str = ""
     batch_size: int = 1       # the most items one call may ask about
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A source keeps the platforms' words in its result: they pass the one redaction step.
+        if "collect" in cls.__dict__:
+            cls.collect = _redacted_collect(cls.__dict__["collect"])  # type: ignore[method-assign]
+
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
                  metrics: Any = None, store: Any = None, timeout: float = 30.0):
         self.name = name
@@ -102,6 +111,7 @@ class MetricSource(ABC):
         self.store = store
         self.timeout = timeout
         self.http_calls = 0               # every HTTP answer received, login calls included
+        self.redactor = Redactor.of(settings.env_names.values(), environ)
 
     @abstractmethod
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
@@ -169,6 +179,21 @@ class MetricSource(ABC):
     def api_version(self) -> str:
         """The API version the figures came from (recorded with every snapshot)."""
         return getattr(self.settings, "api_version", "") or ""
+
+
+def _redacted_collect(collect: Callable[..., CollectResult]) -> Callable[..., CollectResult]:
+    """`collect`, with secrets taken out of the errors and reasons it returns or raises."""
+    from pipeline.channels.base import redacting
+
+    @functools.wraps(collect)
+    def wrapper(self: MetricSource, *args: Any, **kwargs: Any) -> CollectResult:
+        result = redacting(collect)(self, *args, **kwargs)
+        redact = self.redactor
+        result.errors = [redact(e) for e in result.errors]
+        result.snapshots = [dataclasses.replace(s, reason=redact(s.reason)) if s.reason else s
+                            for s in result.snapshots]
+        return result
+    return wrapper
 
 
 def _number(value: Any) -> float | None:

@@ -37,6 +37,7 @@ class BlueskySource(MetricSource):
         # the session) between rounds, because createSession is limited to about 100 a day.
         self._adapter = BlueskyAdapter(self.name, self.settings, self.environ, timeout=self.timeout,
                                        now=self._clock, http=self.counted(requests.Session()))
+        self.redactor = self._adapter.redactor  # it learns the session's tokens
 
     def _clock(self) -> datetime:
         assert self._now is not None, "the adapter's clock is read only during collect()"

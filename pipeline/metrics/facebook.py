@@ -22,7 +22,6 @@ from pipeline.channels.facebook import (
     RATE_FALLBACK,
     GraphVoice,
     graph_error,
-    redact,
 )
 from pipeline.channels.http import send
 from pipeline.metrics.base import (
@@ -111,7 +110,7 @@ class GraphSource(MetricSource):
         if answer.get("code") == 200 and isinstance(body, dict) and "error" not in body:
             return body, None
         error = dict(body.get("error") or {}) if isinstance(body, dict) else {}
-        error["message"] = self._clean(str(error.get("message") or f"HTTP {answer.get('code')}"))
+        error["message"] = str(error.get("message") or f"HTTP {answer.get('code')}")
         if error.get("code") == 190:
             raise AuthExpired(self.name, f"{self.voice.token} no longer works: {error['message']}; "
                               f"{self.voice.renew}")
@@ -155,10 +154,7 @@ class GraphSource(MetricSource):
             body = None
         if response.ok and isinstance(body, list):
             return body
-        raise graph_error(self.name, response, body, token, "batch", self.voice)
-
-    def _clean(self, text: str) -> str:
-        return redact(text, self.settings.secret("token", self.environ) or "")
+        raise graph_error(self.name, response, body, "batch", self.voice)
 
     @staticmethod
     def why(error: dict[str, Any]) -> str:

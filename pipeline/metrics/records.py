@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pipeline.files import MB, FileRefused, regular
 from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
 from pipeline.store import Store
 from pipeline.store.schema import concerns_table, engagement_table, shares_table
@@ -132,6 +133,10 @@ class Records:
             return [dict(r) for r in conn.execute(select(t).order_by(t.c.month)).mappings().all()]
 
 
+# A year of monthly counts is a few hundred bytes; nothing near this is a concerns CSV.
+CSV_MAX = 1 * MB
+
+
 def read_concerns(csv_path: Path) -> list[tuple[str, int, int]]:
     """Parse and check a concerns CSV; raise InputError listing every bad row, else the rows."""
     shown = display_path(csv_path)
@@ -141,10 +146,12 @@ def read_concerns(csv_path: Path) -> list[tuple[str, int, int]]:
         problems.append(Problem(shown, line, ERROR, message))
 
     try:
+        # a link is followed, and a device, a pipe or a huge file is refused before reading
+        regular(csv_path.resolve(), CSV_MAX, "CSV file")
         # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
         text = csv_path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(shown, None, ERROR, "file not found")]) from None
+    except FileRefused as exc:
+        raise InputError([Problem(shown, None, ERROR, str(exc))]) from None
     except UnicodeDecodeError:
         raise InputError([Problem(shown, None, ERROR, "not UTF-8 text; save it as 'CSV UTF-8'")]) from None
     reader = csv.reader(text.splitlines())

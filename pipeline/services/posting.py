@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline.errors import Invalid, WstError
@@ -13,6 +13,9 @@ from pipeline.publisher import Publisher, PublishResult
 from pipeline.reactive import RESPONSIBILITY, ReactivePost, items_for, new_id
 from pipeline.services.actor import Actor, known_person
 from pipeline.workspace import Workspace
+
+# `--at` this little before now is now (a time typed to the minute, a slow start).
+PAST_SLACK = timedelta(minutes=5)
 
 
 class PostRefused(WstError):
@@ -55,10 +58,13 @@ def post(ws: Workspace, actor: Actor, now: datetime, draft: Draft, *,
          accept_identifying: bool = False) -> Posted:
     """Check, save, approve as `actor` (who must be accountable for reactive posts) and, if its
     time has come, publish. Refused as a whole (PostRefused) before anything is saved."""
+    from pipeline.lint import has_visible_text  # here: the rules load what every command need not
+
     settings = ws.config.settings
     known_person(settings, actor.person, "--approved-by")
-    if not draft.text.strip():
-        raise Invalid("a post needs some text", field="--text")
+    if not has_visible_text(draft.text):
+        raise Invalid("a post needs some text (spaces and invisible characters are not text)",
+                      field="--text")
     if draft.image and not draft.alt.strip():
         raise Invalid("an image needs alt text describing it", field="--alt")
     enabled = ws.config.enabled_channels()
@@ -68,6 +74,9 @@ def post(ws: Workspace, actor: Actor, now: datetime, draft: Draft, *,
         if name not in enabled:
             raise Invalid(f"'{name}' is not an enabled channel; choose from {', '.join(enabled)}",
                           field="--channels")
+    if draft.at is not None and draft.at < now - PAST_SLACK:
+        raise Invalid(f"{draft.at.astimezone(ws.config.tz):%a %d %b %Y %H:%M} is in the past; "
+                      f"leave --at out to post now, or give a time to come", field="--at")
     refusal = approval_refusal(settings, RESPONSIBILITY, actor.person)
     if refusal:
         raise PostRefused([f"not approved: {refusal}"])

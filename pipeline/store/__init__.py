@@ -9,7 +9,14 @@ the daemon lock, reactive posts, deliveries, metrics and records, migrated by Al
 """
 
 from pipeline.store.engine import BUSY_TIMEOUT_SECONDS
-from pipeline.store.errors import StoreError, StoreFileChanged, StoreInUse, UnknownRevision
+from pipeline.store.errors import (
+    StoreError,
+    StoreFileChanged,
+    StoreInUse,
+    StoreUnusable,
+    UnknownRevision,
+    unusable,
+)
 from pipeline.store.lock import DEFAULT_STALE_SECONDS, LockHolder, pid_alive
 from pipeline.store.schema import (
     UTCDateTime,
@@ -32,6 +39,7 @@ __all__ = [
     "StoreError",
     "StoreFileChanged",
     "StoreInUse",
+    "StoreUnusable",
     "UTCDateTime",
     "UnknownRevision",
     "approvals_table",
@@ -44,4 +52,5 @@ __all__ = [
     "open_store",
     "pauses_table",
     "pid_alive",
+    "unusable",
 ]

@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.store import migrate
 from pipeline.store.engine import make_engine, reading_options, sqlite_path
-from pipeline.store.errors import StoreInUse
+from pipeline.store.errors import StoreError, StoreInUse, unusable
 from pipeline.store.file import StoreFile
 from pipeline.store.lock import DEFAULT_STALE_SECONDS, DaemonLock, LockHolder
 from pipeline.store.schema import metadata
@@ -96,7 +97,17 @@ class Store:
 def open_store(url: str, *, stale_after: float = DEFAULT_STALE_SECONDS, upgrade: bool = True,
                lock_dir: Path | None = None) -> Store:
     """Open the database at `url` and bring it to the schema this version needs (creating a
-    SQLite file and its folder if missing, unless a daemon still runs on the one deleted)."""
+    SQLite file and its folder if missing, unless a daemon still runs on the one deleted).
+    Raises a StoreError that says what is wrong and the fix; never the driver's exception."""
+    try:
+        return _open(url, stale_after, upgrade, lock_dir)
+    except StoreError:
+        raise
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        raise unusable(exc, url) from None
+
+
+def _open(url: str, stale_after: float, upgrade: bool, lock_dir: Path | None) -> Store:
     path = sqlite_path(url)
     file = None
     if path is not None:

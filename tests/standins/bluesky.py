@@ -153,6 +153,10 @@ class BlueskyStandIn(StandIn):
         """Hold the next `times` createRecord answers; `land` says whether the record is written."""
         self.delay_next(seconds, times, land, self._is_create)
 
+    def error_reply(self, status: int, message: str) -> Reply:
+        """XRPC's error body with `message`."""
+        return Reply(status, {"error": "InvalidRequest", "message": message})
+
     def expire_token(self) -> None:
         """The contract's "credentials stop working": tokens revoked and the app password deleted."""
         self.revoke_refresh()

@@ -92,6 +92,10 @@ class GraphStandIn(StandIn):
         self.answer_next(graph_error(status, "An unexpected error has occurred. Please retry your "
                                      "request later.", 2, is_transient=True), times)
 
+    def error_reply(self, status: int, message: str) -> Reply:
+        """Graph's error body (code 100, invalid parameter) with `message`."""
+        return graph_error(status, message, 100, type_="GraphMethodException")
+
     def expire_token(self) -> None:
         """The token expires: every call from now on is code 190."""
         self.expired = True

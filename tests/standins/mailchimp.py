@@ -145,6 +145,10 @@ class MailchimpStandIn(StandIn):
         """Hold the next `times` schedule/send answers; `land` says whether the action happens."""
         self.delay_next(seconds, times, land, self._is_release)
 
+    def error_reply(self, status: int, message: str) -> Reply:
+        """Mailchimp's problem+json with `message` as its detail."""
+        return problem(status, "Invalid Resource", message)
+
     def expire_token(self) -> None:
         """The API key is revoked: every call answers 401 API Key Invalid."""
         with self.lock:

@@ -103,6 +103,10 @@ class MastodonStandIn(StandIn):
         self.answer_next(Reply(status, b"<html><body><h1>503 Service Unavailable</h1></body></html>",
                                {"Content-Type": "text/html"}), times)
 
+    def error_reply(self, status: int, message: str) -> Reply:
+        """Mastodon's error body with `message`."""
+        return error(status, message)
+
     def expire_token(self) -> None:
         """Revoke the token: every authenticated call from now on is 401."""
         self.revoked = True

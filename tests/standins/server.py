@@ -11,6 +11,7 @@ an ephemeral port, and applies programmable faults before the routes see a call:
         s.base_url                        # "http://127.0.0.1:PORT"
         s.calls                           # [Call(method, path, query, headers, body)]
 
+        s.echo_next()                     # next call is refused quoting the whole request back
 Faults take `times` (how many calls) and `match` (a predicate on Call; default every call).
 
 Every platform stand-in also offers the contract suite's knobs (see tests/channel_contract.py):
@@ -111,6 +112,22 @@ class Call:
     def file(self, name: str) -> Part | None:
         """The multipart part named `name` that carries a file."""
         return next((p for p in self.parts() if p.name == name and p.filename is not None), None)
+
+    def as_text(self) -> str:
+        """The whole request as a gateway's error page quotes it: the request line, the
+        Authorization header, the body (form fields as name=value, a file by its size), then
+        the other headers. Credentials come early so that they are inside the part of an error
+        an adapter keeps."""
+        target = self.path + (f"?{self.raw_query}" if self.raw_query else "")
+        if self.content_type == "multipart/form-data":
+            body = "&".join(f"{p.name}=<{len(p.data)} bytes>" if p.filename is not None
+                            else f"{p.name}={p.text}" for p in self.parts())
+        else:
+            body = self.body.decode("utf-8", "replace")
+        headers = sorted(self.headers.items(), key=lambda kv: kv[0] != "authorization")
+        shown = "\n".join(f"{k}: {v}" for k, v in headers[:1])
+        rest = "\n".join(f"{k}: {v}" for k, v in headers[1:])
+        return f"{self.method} {target} HTTP/1.1\n{shown}\n{body}\n{rest}"
 
 
 @dataclass
@@ -224,6 +241,13 @@ class StandIn:
         with self.lock:
             self._faults.append(_Fault(times, match, delay=seconds, land=land))
 
+    def echo_next(self, times: int = 1, status: int = 400,
+                  match: Callable[[Call], bool] | None = None) -> None:
+        """Refuse the next `times` matching calls, quoting each whole request (its credentials
+        too) in the platform's own error shape, as some gateways and proxies do."""
+        self.answer_next(lambda call: self.error_reply(
+            status, f"request refused by the gateway: {call.as_text()}"), times, match)
+
     def clear_faults(self) -> None:
         """Forget every pending fault."""
         with self.lock:
@@ -244,6 +268,10 @@ class StandIn:
     def authorise(self, call: Call) -> Reply | None:
         """None if the call's credentials are good, else the platform's refusal."""
         return None
+
+    def error_reply(self, status: int, message: str) -> Reply:
+        """The platform's error answer carrying `message`."""
+        return Reply(status, {"error": message})
 
     def decorate(self, call: Call, reply: Reply) -> Reply:
         """Add headers every answer carries (rate headers, Date)."""

@@ -11,6 +11,7 @@ SMTP has no rate limit with a reset time, so there is no `rate_limit`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
 import secrets
@@ -181,6 +182,7 @@ class SmtpStandIn:
         # Every connection and command: ("CONNECT", peer), ("MAIL", from), ("RCPT", to), ("DATA", "").
         self.calls: list[tuple[str, str]] = []
         self.retired_passwords: list[str] = []   # passwords expire_token() replaced
+        self.echo_logins = 0   # logins still to refuse quoting the AUTH line (see echo_next)
         self.lock = threading.RLock()
         self._drop_after: int | None = None
         self._accepted_since_fault = 0
@@ -277,6 +279,12 @@ class SmtpStandIn:
         with self.lock:
             self._delays.append(_Delay(seconds, times, land))
 
+    def echo_next(self, times: int = 1) -> None:
+        """Refuse the next `times` logins, quoting the client's AUTH PLAIN line (base64 of the
+        user name and password) in the 535 reply, as a badly written relay might."""
+        with self.lock:
+            self.echo_logins += times
+
     def expire_token(self) -> None:
         """The relay login stops working (the password was changed)."""
         with self.lock:
@@ -312,6 +320,12 @@ class SmtpStandIn:
             return AuthResult(success=False, handled=False)
         login, password = auth_data.login.decode(), auth_data.password.decode()
         self.logins.append(login)
+        with self.lock:
+            echo, self.echo_logins = self.echo_logins > 0, max(0, self.echo_logins - 1)
+        if echo:
+            line = base64.b64encode(b"\0" + auth_data.login + b"\0" + auth_data.password).decode()
+            return AuthResult(success=False, handled=False,
+                              message=f"535 5.7.8 refused: AUTH {mechanism} {line}")
         # handled=False: aiosmtpd itself answers a failure with 535.
         return AuthResult(success=login == self.username and password == self.password, handled=False)
 

@@ -115,6 +115,10 @@ class XStandIn(StandIn):
         """Delay the next tweet creation; `land` says whether the tweet is made."""
         self.delay_next(seconds, times, land, match=lambda c: c.method == "POST" and c.path == "/2/tweets")
 
+    def error_reply(self, status: int, message: str) -> Reply:
+        """X's problem body, with the message as its detail."""
+        return problem(status, "Invalid Request", message)
+
     # -- what every answer carries -----------------------------------------------------------
 
     def authorise(self, call: Call) -> Reply | None:
