@@ -3,9 +3,11 @@ area whose blueprint is not registered is simply left out of it."""
 
 from __future__ import annotations
 
-from pipeline.web.views import approvals, assets, calendar, items
+# report.py adds the evaluation report's pages to the oversight blueprint
+from pipeline.web.views import approvals, assets, bulletins, calendar, items, oversight, report  # noqa: F401
 
-BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint]
+BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint,
+              bulletins.blueprint, oversight.blueprint]
 
 NAV = [
     ("calendar.month", "Calendar"),
