@@ -149,3 +149,12 @@ def test_the_report_is_shown_opened_on_its_own_and_downloaded(server: Server) ->
     assert writer.get("/report.xml").status_code == 404
     assert writer.get("/report?from=2027-03-01&to=2027-01-01").status_code == 400
     assert writer.get("/report?campaign=no-such-campaign").status_code == 404
+
+
+def test_the_navigation_marks_the_one_area_a_page_is_in(server: Server) -> None:
+    chair = server.signed_in("chair")
+    for path, area in (("/status", "/status"), ("/history", "/history"),
+                       ("/history/audit", "/history"), ("/report", "/report"),
+                       ("/bulletin/2027-02", "/bulletin"), ("/calendar/week", "/calendar")):
+        nav = chair.get(path).text.split('<nav class="mainnav"')[1].split("</nav>")[0]
+        assert re.findall(r'<a href="([^"]+)" aria-current="page">', nav) == [area], path

@@ -178,7 +178,7 @@ def _context(app: Flask) -> None:
 
     from pipeline.render import brand_of
     from pipeline.services import freeze
-    from pipeline.web.views import NAV
+    from pipeline.web.views import NAV, section_of
 
     def local(moment: datetime) -> datetime:
         return moment.astimezone(ws().config.tz)
@@ -192,9 +192,10 @@ def _context(app: Flask) -> None:
         workspace = ws()
         settings = workspace.config.settings
         signed_in = current_user.is_authenticated
+        nav = [(e, label) for e, label in NAV if e in app.view_functions]
         return {
             "brand": brand_of(workspace.config), "mode": settings.mode, "people": settings.people,
-            "nav": [(e, label) for e, label in NAV if e in app.view_functions],
+            "nav": nav, "nav_current": section_of(request.endpoint, [e for e, _ in nav]),
             "pause": freeze.in_force(workspace, now()) if signed_in else None,
             "freeze_page": "freeze.page" if "freeze.page" in app.view_functions else "",
         }

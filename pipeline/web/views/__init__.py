@@ -19,3 +19,20 @@ NAV = [
     ("oversight.history", "History"),
     ("oversight.report", "Report"),
 ]
+
+# Pages that belong under another entry of the navigation than their blueprint's first one.
+SECTIONS = {"oversight.audit_trail": "oversight.history"}
+
+
+def section_of(endpoint: str | None, shown: list[str]) -> str | None:
+    """The navigation entry (of those `shown`) that a page belongs under: its own, the one
+    SECTIONS names, or else its blueprint's first (the calendar's week and agenda views)."""
+    if endpoint is None:
+        return None
+    if endpoint in shown:
+        return endpoint
+    if SECTIONS.get(endpoint) in shown:
+        return SECTIONS[endpoint]
+    area = endpoint.split(".")[0]
+    return next((e for e in shown if e.split(".")[0] == area), None)
+
