@@ -8,24 +8,12 @@ Screenshots go to $WST_SCREENSHOTS when set (docs/workspace.md uses them)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from browser_support import chromium, screenshot_folder
 from web_browser_support import by, check_page, click, find, sign_in
 from web_support import PASSWORD, Server, serving, web_project
 
 POST = "safer-internet-day/on-the-day/2027-02-09"
-
-
-@pytest.fixture(scope="module")
-def driver():
-    yield from chromium()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return screenshot_folder(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import chromium, screenshot_folder
 from conftest import ProjectDir
 from daemon_helpers import LiveProject, due_in, wait_until
 from standins.mastodon import MastodonStandIn
@@ -31,16 +29,6 @@ from web_support import Server, free_port, serving, web_project
 from workflow_helpers import add_bulletin
 
 TEXT = "Worried about a child? You can talk to us."
-
-
-@pytest.fixture(scope="module")
-def driver():
-    yield from chromium()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return screenshot_folder(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
