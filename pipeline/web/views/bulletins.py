@@ -21,9 +21,10 @@ blueprint = Blueprint("bulletins", __name__)
 AROUND = timedelta(days=400)   # the months offered: a year and a bit either side of today
 
 
-def _names(around: list[tuple[str, datetime]], month: str) -> dict[str, str]:
-    """"2027-02" → "February 2027", for every month offered and the one shown."""
-    return {m: f"{date.fromisoformat(m + '-01'):%B %Y}" for m in {month, *(m for m, _ in around)}}
+def _offered(around: list[tuple[str, datetime]], month: str) -> dict[str, str]:
+    """Every month offered (and the one shown), in order: "2027-02" → "February 2027"."""
+    return {m: f"{date.fromisoformat(m + '-01'):%B %Y}"
+            for m in sorted({month, *(m for m, _ in around)})}
 
 
 @blueprint.route("/bulletin")
@@ -46,8 +47,7 @@ def page(month: str | None = None):
     refusal = bulletins.test_send_refusal_for(workspace, month, person)
     tests = [e for e in reversed(review.events) if e.kind == TEST_SEND]
     return render_template(
-        "bulletin.html", month=month, months=[m for m, _ in around], names=_names(around, month),
-        review=review,
+        "bulletin.html", month=month, names=_offered(around, month), review=review,
         shown=shown[0], body=rendering(shown[0]), tests=tests, refusal=refusal,
         defaults={} if refusal else bulletins.default_recipients(workspace, month, person),
         own_email=workspace.config.settings.people[person].email)
