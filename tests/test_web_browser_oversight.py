@@ -129,14 +129,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         try:
             project.run()
             m.expire_token()                       # Mastodon refuses the token from now on
-            first = due_in(8)
+            first = due_in(15)   # room for two `wst post` runs on a loaded machine
             project.post(TEXT, "x,mastodon", first)
             project.post(TEXT, "x", first + timedelta(seconds=1))   # X's duplicate-content 403
             project.wait_state("x", "published", 0)
             project.wait_state("x", "failed", 1)
             project.wait_state("mastodon", "held", 0)
             x.rate_limit(1)                        # then X answers 429 until its window resets
-            project.post("Help is there: call the children's MASH.", "x", due_in(5))
+            project.post("Help is there: call the children's MASH.", "x", due_in(10))
             project.wait_state("x", "failed", 2)
             with serving(ProjectDir(folder), port, env=project.env) as server:
                 server.account("approver")
