@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/failover.py
+	$(BIN)/python bench/web.py
 
 goldens: $(STAMP)
 	WST_UPDATE_GOLDENS=1 $(BIN)/pytest tests -k golden

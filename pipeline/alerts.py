@@ -47,8 +47,11 @@ class Alerts:
                 body = "\n\n".join(f"{subject}\n{text}" for subject, text in batch)
                 self._email(f"{title}: {len(batch)} alert(s)", body, now)
 
-    def send(self, kind: str, subject: str, body: str, now: datetime) -> bool:
-        """Log the alert and email it (once); True if it was new."""
+    def send(self, kind: str, subject: str, body: str, now: datetime, *, link: str = "") -> bool:
+        """Log the alert and email it (once); True if it was new. `link`: the workspace page
+        it is about (pipeline.links), for the reader to open."""
+        if link:
+            body = f"{body}\n\nOpen it in the workspace: {link}"
         with self._lock:
             if (kind, subject) in self._sent:
                 return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from pipeline import links
 from pipeline.channels.base import ChannelError
 from pipeline.ledger import SYSTEM
 from pipeline.plan import Item
@@ -85,9 +86,12 @@ def alert_unapproved(ws: Workspace, now: datetime) -> int:
             if not e.dry_run and now <= e.due <= now + timedelta(days=1)]
     if soon:
         tz = ws.config.tz
-        lines = "\n".join(f"{e.due.astimezone(tz):%a %d %b %H:%M}  {e.item_id}" for e in soon)
+        settings = ws.config.settings
+        lines = "\n".join(f"{e.due.astimezone(tz):%a %d %b %H:%M}  {e.item_id}\n"
+                          f"      {links.page_for(settings, e.item_id)}" for e in soon)
         ws.alerts.send("unapproved", f"{len(soon)} item(s) due within a day are not approved",
-                       f"{lines}\n\nApprove with: wst approve ITEM --by PERSON", now)
+                       f"{lines}\n\nApprove with: wst approve ITEM --by PERSON", now,
+                       link=links.approvals_page(settings))
     return len(soon)
 
 
@@ -111,7 +115,8 @@ def settle_undecided(ws: Workspace, now: datetime) -> int:
             cancelled += len(held)
             ws.alerts.send("pause-decision", f"{len(held)} item(s) held by the pause "
                            f"'{pause.reason}' were cancelled", reason + "\n\n" +
-                           "\n".join(e.item_id for e in held), now)
+                           "\n".join(e.item_id for e in held), now,
+                           link=links.status_page(ws.config.settings))
             continue
         when = (f"they are cancelled on {(ended + wait).astimezone(ws.config.tz):%a %d %b %H:%M}"
                 if settings.undecided == "cancel" else "they stay held until someone decides")
@@ -122,5 +127,6 @@ def settle_undecided(ws: Workspace, now: datetime) -> int:
                        f"Release them: wst release --held-by-pause --pause {pause.id} --by PERSON\n"
                        f"or cancel them: wst cancel --held-by-pause --pause {pause.id} "
                        f"--reason ... --by PERSON\nIf nobody decides, {when}.\n\n"
-                       + "\n".join(e.item_id for e in held), now)
+                       + "\n".join(e.item_id for e in held), now,
+                       link=links.status_page(ws.config.settings))
     return cancelled

@@ -79,3 +79,17 @@ def test_send_refusal(settings: Settings, responsibility: str, person: str) -> s
         return (f"'{person}' is not responsible, accountable or in support for "
                 f"'{responsibility}'; test sends are for: {', '.join(allowed) or 'nobody'}")
     return None
+
+
+def audit_refusal(settings: Settings, person: str) -> str | None:
+    """Why `person` may not read or export the audit trail (it names people and the addresses
+    they acted from), or None if they may: it is for the roles in `[web] audit_roles`."""
+    if person not in settings.people:
+        return f"'{person}' is not in [people] in config.toml"
+    roles = settings.web.audit_roles
+    allowed = people_with(settings, roles)
+    if person not in allowed:
+        return (f"'{person}' does not hold a role that may read the audit trail "
+                f"({', '.join(roles) or 'none is set in [web] audit_roles'}); it is for: "
+                f"{', '.join(allowed) or 'nobody'}")
+    return None

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
+from pipeline import links
 from pipeline.channels.base import Artefact, ChannelError, RateLimited, Transient, Unconfirmed
 from pipeline.channels.registry import has_adapter
 from pipeline.files import FileRefused, inside
@@ -201,7 +202,8 @@ class Publisher:
             else:
                 publications.mark_failed(key, f"gave up after {attempts} attempts: {exc}", now,
                                          kind=ErrorKind.GAVE_UP)
-                ws.alerts.send("failed", f"{item.id} failed after {attempts} attempts", str(exc), now)
+                ws.alerts.send("failed", f"{item.id} failed after {attempts} attempts", str(exc), now,
+                               link=links.page_for(ws.config.settings, item.id))
             return PublishResult(item.id, Outcome.FAILED, State.FAILED)
         if isinstance(exc, Unconfirmed):
             publications.mark_unconfirmed(key, str(exc), now)
@@ -212,12 +214,14 @@ class Publisher:
         if kind == ErrorKind.AUTH_EXPIRED:
             ws.ledger.health.flag(item.channel, str(exc), now)
             ws.alerts.send("credentials", f"{item.channel}: credentials expired or missing",
-                           f"{exc}\nIts items are held until the credentials work again.", now)
+                           f"{exc}\nIts items are held until the credentials work again.", now,
+                           link=links.status_page(ws.config.settings))
             return self._hold(item, key, HoldReason.CHANNEL_FLAGGED,
                               f"channel {item.channel} is flagged: {exc}", now=now)
         subject = (f"{item.id}: the platform already has this text" if kind == ErrorKind.DUPLICATE
                    else f"{item.id} was refused")
-        ws.alerts.send("failed", subject, str(exc), now)
+        ws.alerts.send("failed", subject, str(exc), now,
+                       link=links.page_for(ws.config.settings, item.id))
         return PublishResult(item.id, Outcome.FAILED, State.FAILED)
 
     def resolve_unconfirmed(self, item: Item, key: str) -> PublishResult:
@@ -262,7 +266,8 @@ class Publisher:
             if errors and catalog.run_at(item) > now:
                 self.ws.alerts.send("check-failed", f"{item.id} fails its checks and will be held "
                                     f"at {catalog.run_at(item).astimezone(tz):%H:%M}",
-                                    "\n".join(f.message for f in errors), now)
+                                    "\n".join(f.message for f in errors), now,
+                                    link=links.page_for(catalog.config.settings, item.id))
         for channel in sorted({i.channel for i in soon}):
             self.ws.adapters.get(channel)
         return len(soon)
@@ -301,7 +306,8 @@ class Publisher:
             log.info("%s not held: %s", item.id, exc)
             return PublishResult(item.id, Outcome.SETTLED, publications.entry(key).state)
         if alert:
-            self.ws.alerts.send("held", f"{item.id} is held", note, now)
+            self.ws.alerts.send("held", f"{item.id} is held", note, now,
+                                link=links.page_for(self.ws.config.settings, item.id))
         return PublishResult(item.id, Outcome.HELD, State.HELD, note=note)
 
     def _retry(self, item: Item, at: datetime) -> None:

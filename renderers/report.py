@@ -5,8 +5,6 @@ nothing here imports the pipeline."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -15,6 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
+
+from renderers.csvfile import to_csv
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 CSV_COLUMNS = ("section", "campaign", "channel", "item", "month", "measure", "value")
@@ -400,13 +400,9 @@ def csv_rows(data: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def render_csv(data: dict[str, Any]) -> str:
-    """The report as one long-format CSV for spreadsheets (blank where a value is unknown)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in csv_rows(data):
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue()
+    """The report as one long-format CSV for spreadsheets (blank where a value is unknown; text
+    that a spreadsheet would run as a formula neutralised)."""
+    return to_csv(CSV_COLUMNS, csv_rows(data))
 
 
 def render_json(data: dict[str, Any]) -> str:

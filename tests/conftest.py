@@ -132,3 +132,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var' / 'deeper' / 'wst.sqlite'}"
     return request.getfixturevalue("postgres").database()
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """A headless chromium for one module's browser tests (tests/browser_support.py)."""
+    from browser_support import chromium
+    yield from chromium()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a module's screenshots go: $WST_SCREENSHOTS if set, else a temporary folder."""
+    from browser_support import screenshot_folder
+    return screenshot_folder(tmp_path_factory)

@@ -16,17 +16,10 @@ from browser_support import (
     DESKTOP,
     MOBILE,
     axe_violations,
-    chromium,
     open_page,
-    screenshot_folder,
     set_width,
 )
 from test_preview import BULLETIN_ID, X_ID, build_sample, page_name, sample_items
-
-
-@pytest.fixture(scope="module")
-def driver():
-    yield from chromium()
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +27,6 @@ def site(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("browser-preview")
     build_sample(root)
     return root / "site"
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    return screenshot_folder(tmp_path_factory)
 
 
 def _width(driver, width: int, height: int = 900) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_browser import DESKTOP, _axe, _open, _screenshot, _width, driver, shots  # noqa: F401
+from test_browser import DESKTOP, _axe, _open, _screenshot, _width
 from test_report import fill, inputs
 
 from pipeline.metrics.records import Records
@@ -39,7 +39,7 @@ def report_page(tmp_path_factory) -> Path:
     return page
 
 
-def test_report_loads_without_console_errors_or_requests(driver, report_page):  # noqa: F811
+def test_report_loads_without_console_errors_or_requests(driver, report_page):
     from selenium.webdriver.common.by import By
 
     assert _open(driver, report_page) == []
@@ -52,7 +52,7 @@ def test_report_loads_without_console_errors_or_requests(driver, report_page):  
     assert fetched == []
 
 
-def test_report_screenshots_at_desktop_and_print_width(driver, report_page, shots):  # noqa: F811
+def test_report_screenshots_at_desktop_and_print_width(driver, report_page, shots):
     desktop = _screenshot(driver, report_page, shots, "report", DESKTOP)
     printed = _screenshot(driver, report_page, shots, "report-a4", PRINT_WIDTH)
     assert desktop.stat().st_size > 10_000 and printed.stat().st_size > 10_000
@@ -63,7 +63,7 @@ def test_report_screenshots_at_desktop_and_print_width(driver, report_page, shot
     assert overflow <= 0
 
 
-def test_report_print_media_hides_navigation_and_keeps_charts(driver, report_page):  # noqa: F811
+def test_report_print_media_hides_navigation_and_keeps_charts(driver, report_page):
     from selenium.webdriver.common.by import By
 
     _open(driver, report_page)
@@ -75,5 +75,5 @@ def test_report_print_media_hides_navigation_and_keeps_charts(driver, report_pag
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
 
-def test_report_has_no_serious_accessibility_violations(driver, report_page):  # noqa: F811
+def test_report_has_no_serious_accessibility_violations(driver, report_page):
     assert _axe(driver, report_page) == []

@@ -7,26 +7,13 @@ Screenshots go to $WST_SCREENSHOTS when set (docs/workspace.md uses them)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from browser_support import axe_violations, chromium, open_page, screenshot, screenshot_folder
+from web_browser_support import by, check_page, click, find, sign_in
 from web_support import PASSWORD, Server, serving, web_project
 
 POST = "safer-internet-day/on-the-day/2027-02-09"
-PHONE = 390
-
-
-@pytest.fixture(scope="module")
-def driver():
-    yield from chromium()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return screenshot_folder(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -34,55 +21,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     project = web_project(tmp_path_factory.mktemp("web-browser") / "project")
     with serving(project) as running:
         yield running
-
-
-def by(css: str):
-    from selenium.webdriver.common.by import By
-    return (By.CSS_SELECTOR, css)
-
-
-def find(driver, css: str):
-    """The element, once the page that has it has loaded (after a click that navigates)."""
-    from selenium.webdriver.support import expected_conditions as seen
-    from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, 20).until(seen.presence_of_element_located(by(css)))
-
-
-def click(driver, css: str) -> None:
-    """Click, then wait until the old page is gone."""
-    from selenium.webdriver.support import expected_conditions as seen
-    from selenium.webdriver.support.ui import WebDriverWait
-    old = driver.find_element(*by("html"))
-    driver.find_element(*by(css)).click()
-    WebDriverWait(driver, 20).until(seen.staleness_of(old))
-
-
-def check_page(driver, url: str, shots: Path, name: str) -> None:
-    """Load at desktop width: no console error, no serious axe violation, a screenshot; then
-    at 390 px: nothing wider than the screen but what scrolls inside its own box."""
-    errors = open_page(driver, url)
-    assert errors == [], f"console errors on {url}: {errors}"
-    violations = axe_violations(driver)
-    assert violations == [], json.dumps(violations, indent=2)
-    screenshot(driver, shots / f"web-{name}.png")
-    assert open_page(driver, url, PHONE) == []
-    overflow = driver.execute_script("""
-        const wide = [];
-        for (const el of document.querySelectorAll('body *')) {
-          if (el.closest('.table-scroll, pre, iframe, .frames')) continue;
-          const r = el.getBoundingClientRect();
-          if (r.width > 0 && r.right > window.innerWidth + 1) wide.push(el.tagName + '.' + el.className);
-        }
-        return wide.slice(0, 5);""")
-    assert overflow == [], f"wider than {PHONE} px on {url}: {overflow}"
-    screenshot(driver, shots / f"web-{name}-{PHONE}.png")
-
-
-def sign_in(driver, server: Server, person: str) -> None:
-    driver.get(server.url + "/sign-in")
-    driver.find_element(*by("#name")).send_keys(person)
-    driver.find_element(*by("#password")).send_keys(PASSWORD)
-    click(driver, "main button[type=submit]")
 
 
 def test_an_invitation_sets_a_password_and_the_person_signs_in(driver, server, shots) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import Clock, ProjectDir
 from web_support import KEY, PASSWORD, Client, Server, serving, web_project
+from workflow_helpers import add_bulletin
 
 from pipeline.accounts import Accounts
 from pipeline.ledger import Actor
@@ -25,18 +26,19 @@ from pipeline.web.app import create_app
 ITEM = "safer-internet-day/on-the-day/2027-02-09/x"
 POST = "safer-internet-day/on-the-day/2027-02-09"
 SAMPLES = {"item_id": ITEM, "token": "not-a-real-token", "relative": "images/sid.jpg",
-           "filename": "workspace.css"}
+           "filename": "workspace.css", "month": "2027-02", "fmt": "csv"}
 # Sign-in bookkeeping is expected to change the store; nothing else may.
 BOOKKEEPING = ("sign-in", "sign-in-failed", "sign-out", "invite", "password-set")
 
 
 @dataclass(frozen=True)
 class Access:
-    """Who may use a route: "public", "signed-in", or only people whose role allows it (and
-    the POST data a person with the role would send)."""
+    """Who may use a route: "public", "signed-in", or only people whose role allows it (with
+    the POST data a person with the role would send, and a person without it)."""
 
     who: str
     form: tuple[tuple[str, str], ...] = ()
+    without: str = "writer"   # responsible for bulletins; approves nothing; no audit role
 
 
 # The declared rule for every route; a route without one fails the test, so a new page can't
@@ -63,6 +65,17 @@ ROUTES: dict[str, Access] = {
     "items.reject": Access("role", (("item", f"{ITEM}=VERSION"), ("reason", "Too long"))),
     "approvals.queue": Access("signed-in"),
     "approvals.approve": Access("role", (("item", f"{ITEM}=VERSION"),)),
+    "bulletins.page": Access("signed-in"),
+    "bulletins.test_send": Access("role", (("to", "unit@example.org"),), without="chair"),
+    "bulletins.approve": Access("role", (("item", f"{ITEM}=VERSION"),)),
+    "bulletins.reject": Access("role", (("item", f"{ITEM}=VERSION"), ("reason", "Too long"))),
+    "oversight.status": Access("signed-in"),
+    "oversight.history": Access("signed-in"),
+    "oversight.audit_trail": Access("role"),    # [web] audit_roles: the chair's executive role
+    "oversight.audit_csv": Access("role"),
+    "oversight.report": Access("signed-in"),
+    "oversight.report_view": Access("signed-in"),
+    "oversight.report_file": Access("signed-in"),
 }
 
 
@@ -101,6 +114,7 @@ def state(project: ProjectDir) -> tuple:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     project = web_project(tmp_path_factory.mktemp("web") / "project")
+    add_bulletin(project)
     with serving(project) as running:
         for person in ("approver", "writer", "chair"):
             running.account(person)
@@ -137,21 +151,21 @@ def test_nobody_is_sent_to_sign_in_and_changes_nothing(server: Server) -> None:
 
 
 def test_a_person_without_the_role_gets_403_and_changes_nothing(server: Server) -> None:
-    writer = server.signed_in("writer")   # responsible for bulletins; approves nothing
     checked = 0
     for endpoint, method, path in routes(server.project):
         access = ROUTES[endpoint]
-        if access.who != "role" or method != "POST":
+        if access.who != "role":
             continue
+        client = server.signed_in(access.without)
         form = form_for(server, access)
-        writer.get(f"/items/{ITEM}")  # a fresh CSRF token
+        client.get(f"/items/{ITEM}")  # a fresh CSRF token
         before = state(server.project)
-        done = writer.post(path, form)
+        done = client.get(path) if method == "GET" else client.post(path, form)
         assert done.status_code == 403, (endpoint, done.status_code, done.text[:500])
         assert "Not yours to do" in done.text
         assert state(server.project) == before, endpoint
         checked += 1
-    assert checked >= 3
+    assert checked >= 8
 
 
 def test_without_the_csrf_token_every_change_is_refused(server: Server) -> None:
@@ -179,9 +193,24 @@ def test_the_same_form_with_the_token_and_the_role_does_change_things(server: Se
     assert state(server.project) != before
 
 
+def test_with_the_role_the_bulletin_and_audit_routes_do_their_work(server: Server) -> None:
+    """(So their 403s above are about the role.) The writer may test-send the bulletin; the
+    chair (executive) may read and export the audit trail."""
+    writer = server.signed_in("writer")
+    writer.get("/bulletin/2027-02")
+    before = state(server.project)
+    done = writer.post("/bulletin/2027-02/test-send", {"to": "unit@example.org"})
+    assert done.status_code == 302 and state(server.project) != before
+    chair = server.signed_in("chair")
+    assert chair.get("/history/audit").status_code == 200
+    export = chair.get("/history/audit.csv")
+    assert export.status_code == 200 and "test-send" in export.text
+
+
 def test_every_page_has_the_security_headers(server: Server) -> None:
     approver = server.signed_in("approver")
-    for path in ("/sign-in", "/calendar", f"/items/{POST}", "/approvals"):
+    for path in ("/sign-in", "/calendar", f"/items/{POST}", "/approvals", "/bulletin/2027-02",
+                 "/status", "/history", "/report"):
         done = approver.get(path)
         csp = done.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1]\
@@ -237,6 +266,9 @@ def test_text_from_people_is_escaped(server: Server) -> None:
     page = approver.get(f"/items/{POST}").text
     assert "<script>alert(1)</script>" not in page and "<b>bold</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    trail = server.signed_in("chair").get("/history/audit?kind=comment").text
+    assert "<script>alert(1)</script>" not in trail
+    assert "commented: “&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;”" in trail
 
 
 def test_no_secret_password_or_hash_in_any_page(server: Server) -> None:
@@ -245,7 +277,12 @@ def test_no_secret_password_or_hash_in_any_page(server: Server) -> None:
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         hashes = [r[0] for r in conn.execute("SELECT password_hash FROM web_accounts")]
     pages = [approver.get(p).text for p in ("/calendar", "/calendar/agenda", "/approvals",
-                                           f"/items/{POST}", "/calendar/subscribe")]
+                                           f"/items/{POST}", "/calendar/subscribe",
+                                           "/bulletin/2027-02", "/status", "/history",
+                                           "/report", "/report/view", "/report.csv",
+                                           "/report.json")]
+    chair = server.signed_in("chair")
+    pages += [chair.get(p).text for p in ("/history/audit", "/history/audit.csv")]
     for page in pages:
         assert PASSWORD not in page and KEY not in page
         assert not any(h in page or h.split("$")[-1] in page for h in hashes)

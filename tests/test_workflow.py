@@ -16,7 +16,7 @@ import pytest
 from conftest import Clock, ProjectDir
 from standins.mailchimp import MailchimpStandIn
 from standins.smtp import SmtpStandIn
-from workflow_helpers import APPROVER, CHAIR, WRITER, Rig, set_people
+from workflow_helpers import APPROVER, CHAIR, WRITER, Rig, add_bulletin, set_people
 
 from pipeline.bulletin_draft import write_draft
 from pipeline.errors import Invalid, NotAllowed
@@ -215,17 +215,7 @@ def test_approved_item_released_late_goes_out_from_its_release(rig: Rig) -> None
 
 def bulletin_project(project: ProjectDir, channels: str, extra: str = "") -> None:
     set_people(project, extra)
-    project.edit("schedules/calendar.toml", 'channels = ["mailchimp"]', f"channels = [{channels}]")
-    project.edit("schedules/calendar.toml", 'from_month = "2099-01"', 'from_month = "2027-02"')
-    project.write("content/bulletins/2027-02.toml", '''month = "2027-02"
-subject = "February: Safer Internet Day"
-preheader = "How to help children stay safe online."
-intro = "This month is about staying safe online."
-
-[[story]]
-title = "Safer Internet Day"
-body = "Talk to your child about the apps they use."
-''')
+    add_bulletin(project, channels)
 
 
 def test_a_dry_run_test_send_is_written_recorded_and_shown_to_the_approver(

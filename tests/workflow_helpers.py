@@ -64,6 +64,25 @@ def set_people(project: ProjectDir, extra: str = "") -> None:
     project.write("config.toml", text[:text.index("[roles]")] + extra + PEOPLE)
 
 
+FEBRUARY_BULLETIN = '''month = "2027-02"
+subject = "February: Safer Internet Day"
+preheader = "How to help children stay safe online."
+intro = "This month is about staying safe online."
+
+[[story]]
+title = "Safer Internet Day"
+body = "Talk to your child about the apps they use."
+'''
+
+
+def add_bulletin(project: ProjectDir, channels: str = '"mailchimp"') -> None:
+    """Send the monthly bulletin from February 2027 on `channels` (TOML list items), and write
+    February's."""
+    project.edit("schedules/calendar.toml", 'channels = ["mailchimp"]', f"channels = [{channels}]")
+    project.edit("schedules/calendar.toml", 'from_month = "2099-01"', 'from_month = "2027-02"')
+    project.write("content/bulletins/2027-02.toml", FEBRUARY_BULLETIN)
+
+
 class Rig:
     """A workspace on the project's store, as `wst run` builds it, and the daemon's steps."""
 

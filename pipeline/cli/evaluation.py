@@ -132,11 +132,7 @@ def record_concerns(ctx: Context, csv_file: Path, person: str | None) -> None:
 def _report_range(ctx: Context, start: str | None, end: str | None) -> tuple[date, date]:
     """Default: the twelve calendar months ending with the month of --to (default today)."""
     last = parse_date(end, "--to") or ctx.today()
-    first = parse_date(start, "--from")
-    if first is None:
-        year, month = (last.year - 1, last.month + 1) if last.month < 12 else (last.year, 1)
-        first = date(year, month, 1)
-    return first, last
+    return parse_date(start, "--from") or evaluation.default_first(last), last
 
 
 @cli.command()

@@ -44,5 +44,41 @@ class AuditTrail:
             query = query.where(events_table.c.item_id == item_id)
         with self.store.reading() as conn:
             rows = conn.execute(query).mappings().all()
-        return [Event(r["id"], r["at"], r["kind"], r["by"], r["key"], r["item_id"],
-                      json.loads(r["details"]), r["via"] or "", r["origin"] or "") for r in rows]
+        return [_event(r) for r in rows]
+
+    def search(self, *, since: datetime | None = None, before: datetime | None = None,
+               by: str = "", kind: str = "", via: str = "", item_prefix: str = "",
+               limit: int | None = None) -> list[Event]:
+        """Events matching every filter given (`since` <= at < `before`; an item id starting
+        with `item_prefix`), newest first, at most `limit` of them."""
+        t = events_table
+        query = select(t).order_by(t.c.at.desc(), t.c.id.desc())
+        if since is not None:
+            query = query.where(t.c.at >= since)
+        if before is not None:
+            query = query.where(t.c.at < before)
+        for column, value in ((t.c.by, by), (t.c.kind, kind), (t.c.via, via)):
+            if value:
+                query = query.where(column == value)
+        if item_prefix:
+            query = query.where(t.c.item_id.startswith(item_prefix, autoescape=True))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.store.reading() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_event(r) for r in rows]
+
+    def kinds(self) -> list[str]:
+        """Every kind of event in the trail, sorted."""
+        with self.store.reading() as conn:
+            return sorted(r[0] for r in conn.execute(select(events_table.c.kind).distinct()))
+
+    def people(self) -> list[str]:
+        """Everyone who appears in the trail as acting, sorted."""
+        with self.store.reading() as conn:
+            return sorted(r[0] for r in conn.execute(select(events_table.c.by).distinct()))
+
+
+def _event(r: Any) -> Event:
+    return Event(r["id"], r["at"], r["kind"], r["by"], r["key"], r["item_id"],
+                 json.loads(r["details"]), r["via"] or "", r["origin"] or "")

@@ -3,6 +3,7 @@ and the queue of what waits for whom."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -139,10 +140,16 @@ def _chosen(ws: Workspace, now: datetime,
         raise Invalid(f"--to {selection.end} is before --from {selection.start}", field="--to")
     _check_campaign(ws, selection.campaign)
     catalog = ws.catalog
-    lines = statuses.current(ws, now)
-    current = [line.item for line in lines if line.item is not None]
     tz = catalog.config.tz
-    wanted = {line.item_id for line in lines if waiting(line)}
+
+    @functools.cache
+    def lines() -> list[Line]:
+        # every item's status is read only when a post, a campaign or a range must be expanded
+        # (or an id is not found): approving the ids on screen, the web's case, needs none of it
+        return statuses.current(ws, now)
+
+    def current() -> list[Item]:
+        return [line.item for line in lines() if line.item is not None]
 
     def fits(item: Item) -> bool:
         day = item.due.astimezone(tz).date()
@@ -155,13 +162,14 @@ def _chosen(ws: Workspace, now: datetime,
     for wanted in selection.ids:
         found = catalog.item(wanted)
         matches = [found] if found is not None else [
-            i for i in current if i.id.startswith(wanted + "/")]  # a post on all its channels
+            i for i in current() if i.id.startswith(wanted + "/")]  # a post on all its channels
         if not matches:
-            hint = did_you_mean(wanted, [i.id for i in current])
+            hint = did_you_mean(wanted, [i.id for i in current()])
             unknown.append(NotApproved(wanted, f"no such item in the plan{hint}", Refusal.UNKNOWN))
         out += [i for i in matches if fits(i)]
     if not selection.ids:
-        out = [i for i in current if fits(i) and i.id in wanted]
+        waits = {line.item_id for line in lines() if waiting(line)}
+        out = [i for i in current() if fits(i) and i.id in waits]
         if not out:
             what = f"of '{selection.campaign}' " if selection.campaign else ""
             raise NotFound(f"nothing {what}is waiting for approval in that range"

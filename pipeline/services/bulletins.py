@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from pipeline.channels.base import ChannelError
 from pipeline.errors import Invalid, NotAllowed, NotFound, WstError
+from pipeline.plan import BULLETIN_CAMPAIGN, make_plan
 from pipeline.policy import test_send_refusal
 from pipeline.publisher import Publisher
 from pipeline.services.actor import Actor, known_person
@@ -76,8 +77,7 @@ def test_send(ws: Workspace, actor: Actor, now: datetime, month: str, *,
     done = []
     for item in items:
         c = settings.channels[item.channel]
-        recipients = tuple(to) or tuple(ws.adapters.get(item.channel).settings.test_recipients) or (
-            (settings.people[actor.person].email,) if settings.people[actor.person].email else ())
+        recipients = tuple(to) or recipients_for(ws, item.channel, actor.person)
         if not recipients:
             raise Invalid(f"no addresses for the test: give --to ADDRESS (the {item.channel} "
                           f"channel has no test_recipients, and '{actor.person}' has no email in "
@@ -95,6 +95,47 @@ def test_send(ws: Workspace, actor: Actor, now: datetime, month: str, *,
         done.append(TestSent(item.id, item.channel, item.version, recipients, actor.person, now,
                              dry, where))
     return done
+
+
+def recipients_for(ws: Workspace, channel: str, person: str) -> tuple[str, ...]:
+    """Where a test goes when no address is given: the channel's test_recipients, else the
+    person's own email (none if they have none)."""
+    own = ws.config.settings.people[person].email
+    return tuple(ws.adapters.get(channel).settings.test_recipients) or ((own,) if own else ())
+
+
+def default_recipients(ws: Workspace, month: str, person: str) -> dict[str, tuple[str, ...]]:
+    """Where a test of the month's bulletin goes on each channel when no address is given
+    (empty where there is none, or the channel cannot be set up)."""
+    out = {}
+    for item in bulletin_items(ws, month):
+        try:
+            out[item.channel] = recipients_for(ws, item.channel, person)
+        except ChannelError:
+            out[item.channel] = ()
+    return out
+
+
+def test_send_refusal_for(ws: Workspace, month: str, person: str) -> str | None:
+    """Why `person` may not test-send the month's bulletin, or None if they may."""
+    items = bulletin_items(ws, month)
+    return test_send_refusal(ws.config.settings, items[0].responsibility, person)
+
+
+def months(ws: Workspace, first: date, last: date) -> list[tuple[str, datetime]]:
+    """The months (YYYY-MM) with a bulletin planned from `first` to `last`, in order, each with
+    when it is due."""
+    plan = make_plan(ws.catalog.project, first, last, campaign=BULLETIN_CAMPAIGN)
+    found: dict[str, datetime] = {}
+    for item in plan.items:
+        found.setdefault(item.id.split("/")[1], item.due)
+    return sorted(found.items())
+
+
+def next_month(ws: Workspace, now: datetime, around: list[tuple[str, datetime]]) -> str | None:
+    """Of `around` (from months()), the first bulletin still to go out, else the latest."""
+    ahead = [month for month, due in around if due >= now]
+    return ahead[0] if ahead else (around[-1][0] if around else None)
 
 
 def test_sends(ws: Workspace, item_id: str | None = None) -> list[TestSent]:

@@ -77,16 +77,30 @@ def import_concerns(store: Store, by: str, now: datetime, csv_file: Path) -> lis
     return Records(store).import_concerns(csv_file, by, now)
 
 
-def report(store: Store, catalog: Catalog, first: date, last: date, now: datetime, *,
-           campaign: str | None = None, standings: tuple[ItemStanding, ...] = ()) -> dict[str, Any]:
-    """The evaluation report's data for a period (and optionally one campaign), with where
-    each item stands if `standings` are given (see report_of)."""
+def default_first(last: date) -> date:
+    """The first day of a report ending on `last` when none is given: the start of the twelve
+    calendar months that end with `last`'s month."""
+    year, month = (last.year - 1, last.month + 1) if last.month < 12 else (last.year, 1)
+    return date(year, month, 1)
+
+
+def check_report(catalog: Catalog, first: date, last: date, campaign: str | None) -> None:
+    """Invalid for a backwards period, NotFound (with the nearest name) for an unknown
+    campaign: said before any report is built."""
     project = catalog.project
     if last < first:
         raise Invalid(f"--to {last} is before --from {first}", field="--to")
     if campaign and campaign != BULLETIN_CAMPAIGN and campaign not in project.campaigns:
         raise NotFound(f"no campaign '{campaign}'", did_you_mean(campaign, project.campaigns),
                        field="--campaign")
+
+
+def report(store: Store, catalog: Catalog, first: date, last: date, now: datetime, *,
+           campaign: str | None = None, standings: tuple[ItemStanding, ...] = ()) -> dict[str, Any]:
+    """The evaluation report's data for a period (and optionally one campaign), with where
+    each item stands if `standings` are given (see report_of)."""
+    project = catalog.project
+    check_report(catalog, first, last, campaign)
     inputs = inputs_from_project(project, store, first, last, now, campaign=campaign)
     return build_report(store, replace(inputs, standings=standings))
 

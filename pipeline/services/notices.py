@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pipeline import links
 from pipeline.ledger.notices import QUEUED, REMINDER
 from pipeline.services.approvals import Waiting, queue
 from pipeline.status import Status
@@ -71,12 +72,14 @@ def _words(ws: Workspace, kind: str, person: str, items: list[Waiting],
     by_campaign: dict[str, list[Waiting]] = defaultdict(list)
     for w in items:
         by_campaign[w.line.campaign].append(w)
-    parts = [opening]
+    settings = ws.config.settings
+    parts = [opening, f"\nRead and approve them in the workspace: {links.approvals_page(settings)}"]
     for campaign, group in sorted(by_campaign.items()):
         parts.append(f"\n{campaign}:")
         parts += [f"  {w.line.due.astimezone(tz):%a %d %b %H:%M}  {w.line.item_id}\n"
-                  f"      {w.line.title}" for w in group]
-    parts.append(f"\nApprove one: wst approve ID --by {person}\n"
+                  f"      {w.line.title}\n      {links.page_for(settings, w.line.item_id)}"
+                  for w in group]
+    parts.append(f"\nAt the command line:\nApprove one: wst approve ID --by {person}\n"
                  f"Approve a campaign: wst approve --campaign CAMPAIGN --by {person}\n"
                  f"See them all: wst approvals --mine {person}")
     return subject, "\n".join(parts)

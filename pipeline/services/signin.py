@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline import links
 from pipeline.accounts import Accounts, Session
 from pipeline.errors import WstError
 from pipeline.ledger import Actor
@@ -34,13 +35,12 @@ class Invitation:
 
 def invite_link(ws: Workspace, token: str) -> str:
     """The address of the set-password page for an invitation token."""
-    return f"{base_url(ws)}/invite/{token}"
+    return links.invite_page(ws.config.settings, token)
 
 
 def base_url(ws: Workspace) -> str:
     """Where people open the workspace ([web] base_url, else http://HOST:PORT)."""
-    web = ws.config.settings.web
-    return web.base_url or f"http://{web.host}:{web.port}"
+    return links.base_url(ws.config.settings)
 
 
 def invite(ws: Workspace, accounts: Accounts, actor: Actor, now: datetime, person: str) -> Invitation:

@@ -57,6 +57,9 @@ class Report:
     upcoming: list[Line]              # the next items still to go out
     attention: list[Line]             # what a person must act on, most recent first
     x_spend: XSpend
+    # the daemon that held the lock last, even if its heartbeat is stale (when it was last
+    # heard from); None if no daemon ever ran on this store
+    last_seen: LockHolder | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The documented JSON shape of `wst status --json`."""
@@ -110,7 +113,8 @@ def status(ws: Workspace, now: datetime) -> Report:
         Status.FAILED, Status.UNCONFIRMED, Status.MISSED, Status.HELD)]
     attention.sort(key=lambda line: line.entry.updated_at if line.entry else line.due, reverse=True)
     return Report(config.settings.mode, ledger.pauses.active(now), ws.store.running_daemon(now),
-                  channels, statuses.counts(lines), upcoming[:NEXT], attention[:ATTENTION], spend)
+                  channels, statuses.counts(lines), upcoming[:NEXT], attention[:ATTENTION], spend,
+                  ws.store.lock_holder())
 
 
 def history(ws: Workspace, now: datetime, first: date, last: date) -> list[Line]:

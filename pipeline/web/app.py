@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -85,8 +86,16 @@ def create_app(config_path: Path, environ: Mapping[str, str], *,
     _blueprints(app)
     _context(app)
 
+    @app.before_request
+    def _started() -> None:
+        g.started = time.perf_counter()
+
     @app.after_request
     def _headers(response):
+        # the server's own time for the request, for bench/web.py and the browser's devtools
+        if "started" in g:
+            response.headers["Server-Timing"] = \
+                f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
@@ -178,7 +187,7 @@ def _context(app: Flask) -> None:
 
     from pipeline.render import brand_of
     from pipeline.services import freeze
-    from pipeline.web.views import NAV
+    from pipeline.web.views import NAV, section_of
 
     def local(moment: datetime) -> datetime:
         return moment.astimezone(ws().config.tz)
@@ -192,9 +201,10 @@ def _context(app: Flask) -> None:
         workspace = ws()
         settings = workspace.config.settings
         signed_in = current_user.is_authenticated
+        nav = [(e, label) for e, label in NAV if e in app.view_functions]
         return {
             "brand": brand_of(workspace.config), "mode": settings.mode, "people": settings.people,
-            "nav": [(e, label) for e, label in NAV if e in app.view_functions],
+            "nav": nav, "nav_current": section_of(request.endpoint, [e for e, _ in nav]),
             "pause": freeze.in_force(workspace, now()) if signed_in else None,
             "freeze_page": "freeze.page" if "freeze.page" in app.view_functions else "",
         }

@@ -3,9 +3,11 @@ area whose blueprint is not registered is simply left out of it."""
 
 from __future__ import annotations
 
-from pipeline.web.views import approvals, assets, calendar, items
+# report.py adds the evaluation report's pages to the oversight blueprint
+from pipeline.web.views import approvals, assets, bulletins, calendar, items, oversight, report  # noqa: F401
 
-BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint]
+BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint,
+              bulletins.blueprint, oversight.blueprint]
 
 NAV = [
     ("calendar.month", "Calendar"),
@@ -17,3 +19,20 @@ NAV = [
     ("oversight.history", "History"),
     ("oversight.report", "Report"),
 ]
+
+# Pages that belong under another entry of the navigation than their blueprint's first one.
+SECTIONS = {"oversight.audit_trail": "oversight.history"}
+
+
+def section_of(endpoint: str | None, shown: list[str]) -> str | None:
+    """The navigation entry (of those `shown`) that a page belongs under: its own, the one
+    SECTIONS names, or else its blueprint's first (the calendar's week and agenda views)."""
+    if endpoint is None:
+        return None
+    if endpoint in shown:
+        return endpoint
+    if SECTIONS.get(endpoint) in shown:
+        return SECTIONS[endpoint]
+    area = endpoint.split(".")[0]
+    return next((e for e in shown if e.split(".")[0] == area), None)
+

@@ -7,38 +7,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from pipeline.errors import Invalid
 from pipeline.render import brand_of
-from pipeline.services import approvals, exports, items
-from pipeline.services.approvals import Selection
+from pipeline.services import exports, items
+from pipeline.services.statuses import Line
+from pipeline.web import decisions
 from pipeline.web.context import actor, now, ws
-from renderers.preview import item_body
+from pipeline.web.framed import framed
+from renderers.preview import ItemBody, item_body
 
 blueprint = Blueprint("items", __name__)
-# The email HTML is the mailing service's, not ours: shown only inside the page's frame, with
-# no script, no forms and no way out of the sandbox.
-EMAIL_CSP = ("sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; "
-             "img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'")
-
-
-def _seen() -> dict[str, str]:
-    """The versions the person had on screen: `item` fields of "item id=version"."""
-    out = {}
-    for value in request.form.getlist("item"):
-        item_id, sep, version = value.rpartition("=")
-        if not sep or not item_id:
-            raise Invalid("the form is missing which version you saw; reload the page", field="item")
-        out[item_id] = version
-    if not out:
-        raise Invalid("choose at least one channel", field="item")
-    return out
-
-
-def _may_approve(seen: dict[str, str]) -> None:
-    """403 before anything is recorded when this person may approve none of them."""
-    refusal = approvals.refusal_for(ws(), current_user.person, seen)
-    if refusal:
-        abort(403, refusal)
 
 
 @blueprint.route("/items/<path:item_id>")
@@ -46,20 +23,24 @@ def _may_approve(seen: dict[str, str]) -> None:
 def page(item_id: str):
     """The review page of the post an item belongs to."""
     found = items.review(ws(), now(), item_id, current_user.person)
-    workspace = ws()
-    bodies = []
-    for line in found.lines:
-        if line.item is None:
-            bodies.append((line, None))
-            continue
-        bodies.append((line, item_body(
-            exports.preview_item(workspace, line), brand=brand_of(workspace.config),
-            images_dir=workspace.config.content_dir, media="media/",
-            email_page=url_for("items.email", item_id=line.item_id)[1:],
-            archive_page=url_for("items.archive", item_id=line.item_id)[1:],
-            tz=workspace.config.tz)))
+    bodies = [(line, rendering(line)) for line in found.lines]
     return render_template("item.html", review=found, bodies=bodies,
                            selected=item_id if item_id != found.post else "")
+
+
+def rendering(line: Line) -> ItemBody | None:
+    """An item's checks and rendering exactly as the preview shows them (a bulletin's email in
+    frames at desktop and phone width, and its text part); None when the plan no longer has
+    it."""
+    if line.item is None:
+        return None
+    workspace = ws()
+    return item_body(
+        exports.preview_item(workspace, line), brand=brand_of(workspace.config),
+        images_dir=workspace.config.content_dir, media="media/",
+        email_page=url_for("items.email", item_id=line.item_id)[1:],
+        archive_page=url_for("items.archive", item_id=line.item_id)[1:],
+        tz=workspace.config.tz)
 
 
 def _bulletin_html(item_id: str, which: str) -> Response:
@@ -71,11 +52,8 @@ def _bulletin_html(item_id: str, which: str) -> Response:
     body = item_body(exports.preview_item(workspace, lines[0]), brand=brand_of(workspace.config),
                      images_dir=workspace.config.content_dir, media="/media/", email_page="",
                      archive_page="", tz=workspace.config.tz)
-    response = Response(body.email_html if which == "email" else body.archive_html,
-                        mimetype="text/html")
-    response.headers["Content-Security-Policy"] = EMAIL_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    # the mailing service's HTML, not ours: only ever inside the page's frame
+    return framed(body.email_html if which == "email" else body.archive_html)
 
 
 @blueprint.route("/items/<path:item_id>/email")
@@ -96,18 +74,7 @@ def archive(item_id: str):
 @login_required
 def approve(item_id: str):
     """Approve the versions on screen (one channel, or every channel shown)."""
-    seen = _seen()
-    _may_approve(seen)
-    report = approvals.approve(ws(), actor(), now(), Selection(tuple(seen)), seen=seen,
-                               accept_identifying=request.form.get("accept_identifying") == "1")
-    if report.approved and not report.refused:
-        flash(f"Approved {len(report.approved)} item(s): " +
-              ", ".join(a.item_id for a in report.approved))
-    else:
-        for a in report.approved:
-            flash(f"Approved {a.item_id}.")
-        for r in report.refused:
-            flash(f"Not approved: {r.item_id}: {r.reason}")
+    decisions.approve()
     return redirect(url_for("items.page", item_id=item_id))
 
 
@@ -115,11 +82,7 @@ def approve(item_id: str):
 @login_required
 def reject(item_id: str):
     """Say no to the version on screen, with the reason the writer needs."""
-    seen = _seen()
-    _may_approve(seen)
-    done = approvals.reject(ws(), actor(), now(), list(seen), request.form.get("reason", ""),
-                            seen=seen)
-    flash(f"Rejected {len(done)} item(s); the writer sees your reason.")
+    decisions.reject()
     return redirect(url_for("items.page", item_id=item_id))
 
 
