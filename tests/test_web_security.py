@@ -63,6 +63,15 @@ ROUTES: dict[str, Access] = {
     "items.reject": Access("role", (("item", f"{ITEM}=VERSION"), ("reason", "Too long"))),
     "approvals.queue": Access("signed-in"),
     "approvals.approve": Access("role", (("item", f"{ITEM}=VERSION"),)),
+    "freeze.page": Access("signed-in"),         # anyone may see the freeze; only some change it
+    "freeze.pause": Access("role", (("reason", "A serious incident"),)),
+    "freeze.resume": Access("role"),
+    "freeze.decide": Access("role", (("decision", "release"),)),
+    "compose.page": Access("role"),
+    "compose.check": Access("role", (("text", "Hello"), ("channels", "x"))),
+    "compose.send": Access("role", (("text", "Worried about a child? Call 01902 555392."),
+                                    ("channels", "x"), ("at", "2030-01-07T10:00"),
+                                    ("action", "submit"))),
 }
 
 
@@ -95,7 +104,8 @@ def state(project: ProjectDir) -> tuple:
                 conn.execute("SELECT count(*) FROM pauses").fetchone(),
                 conn.execute("SELECT count(*) FROM reactive_posts").fetchone(),
                 conn.execute("SELECT person, feed_token_hash FROM web_accounts ORDER BY person")
-                .fetchall())
+                .fetchall(),
+                sorted(p.name for p in (project.path / "content" / "images").iterdir()))
 
 
 @pytest.fixture(scope="module")
@@ -137,21 +147,21 @@ def test_nobody_is_sent_to_sign_in_and_changes_nothing(server: Server) -> None:
 
 
 def test_a_person_without_the_role_gets_403_and_changes_nothing(server: Server) -> None:
-    writer = server.signed_in("writer")   # responsible for bulletins; approves nothing
+    writer = server.signed_in("writer")   # responsible for bulletins; approves, pauses, posts nothing
     checked = 0
     for endpoint, method, path in routes(server.project):
         access = ROUTES[endpoint]
-        if access.who != "role" or method != "POST":
+        if access.who != "role":
             continue
         form = form_for(server, access)
         writer.get(f"/items/{ITEM}")  # a fresh CSRF token
         before = state(server.project)
-        done = writer.post(path, form)
+        done = writer.post(path, form) if method == "POST" else writer.get(path)
         assert done.status_code == 403, (endpoint, done.status_code, done.text[:500])
         assert "Not yours to do" in done.text
         assert state(server.project) == before, endpoint
         checked += 1
-    assert checked >= 3
+    assert checked >= 9
 
 
 def test_without_the_csrf_token_every_change_is_refused(server: Server) -> None:
@@ -179,9 +189,25 @@ def test_the_same_form_with_the_token_and_the_role_does_change_things(server: Se
     assert state(server.project) != before
 
 
+def test_the_freeze_and_the_composer_change_things_for_people_whose_role_allows(
+        server: Server) -> None:
+    """(So their refusals above are about the role and the token, not a broken form.)"""
+    chair, approver = server.signed_in("chair"), server.signed_in("approver")
+    for client, endpoint, path in ((chair, "freeze.pause", "/freeze/pause"),
+                                   (chair, "freeze.resume", "/freeze/resume"),
+                                   (approver, "compose.send", "/compose")):
+        client.get("/freeze")
+        before = state(server.project)
+        done = client.post(path, list(ROUTES[endpoint].form))
+        assert done.status_code == 302, (endpoint, done.status_code, done.text[-2000:])
+        assert state(server.project) != before, endpoint
+    assert approver.get("/compose").status_code == 200
+    assert approver.post("/compose/check", list(ROUTES["compose.check"].form)).status_code == 200
+
+
 def test_every_page_has_the_security_headers(server: Server) -> None:
     approver = server.signed_in("approver")
-    for path in ("/sign-in", "/calendar", f"/items/{POST}", "/approvals"):
+    for path in ("/sign-in", "/calendar", f"/items/{POST}", "/approvals", "/freeze", "/compose"):
         done = approver.get(path)
         csp = done.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1]\
@@ -239,13 +265,35 @@ def test_text_from_people_is_escaped(server: Server) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
 
 
+def test_a_pause_reason_and_a_draft_are_escaped_on_every_page_that_shows_them(
+        server: Server) -> None:
+    chair, approver = server.signed_in("chair"), server.signed_in("approver")
+    chair.get("/freeze")
+    assert chair.post("/freeze/pause", {"reason": "<script>alert(1)</script> & <b>x</b>"}
+                      ).status_code == 302
+    try:
+        for client, path in ((chair, "/freeze"), (approver, "/calendar"), (approver, "/compose")):
+            page = client.get(path).text
+            assert "<script>alert(1)</script>" not in page and "<b>x</b>" not in page, path
+            assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;" in page, path
+        checks = approver.post("/compose/check", {
+            "text": "<script>alert(2)</script> Call 01902 <b>555000</b>", "channels": "x",
+            "image": "<img src=x onerror=alert(3)>"}).text
+        assert "<script>" not in checks and "<b>" not in checks and "<img src=x" not in checks
+        assert "&lt;img src=x onerror=alert(3)&gt;" in checks   # named in its message, as text
+    finally:
+        chair.get("/freeze")
+        assert chair.post("/freeze/resume").status_code == 302
+
+
 def test_no_secret_password_or_hash_in_any_page(server: Server) -> None:
     approver = server.signed_in("approver")
     db = server.project.path / "var" / "wst.sqlite"
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         hashes = [r[0] for r in conn.execute("SELECT password_hash FROM web_accounts")]
     pages = [approver.get(p).text for p in ("/calendar", "/calendar/agenda", "/approvals",
-                                           f"/items/{POST}", "/calendar/subscribe")]
+                                           f"/items/{POST}", "/calendar/subscribe", "/freeze",
+                                           "/compose")]
     for page in pages:
         assert PASSWORD not in page and KEY not in page
         assert not any(h in page or h.split("$")[-1] in page for h in hashes)

@@ -3,9 +3,10 @@ area whose blueprint is not registered is simply left out of it."""
 
 from __future__ import annotations
 
-from pipeline.web.views import approvals, assets, calendar, items
+from pipeline.web.views import approvals, assets, calendar, compose, freeze, items
 
-BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint]
+BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint,
+              freeze.blueprint, compose.blueprint]
 
 NAV = [
     ("calendar.month", "Calendar"),
