@@ -197,6 +197,7 @@ def test_the_draft_checks_say_what_is_missing_without_raising(rig: Rig) -> None:
     found = posting.check_draft(rig.ws, NOW, posting.Draft("", (), image=Path("/nowhere.png")))
     assert {p.field for p in found.problems} == {"--text", "--channels", "--image", "--alt"}
     assert found.channels == [] and found.blocking == 4
+    assert posting.check_draft(rig.ws, NOW, posting.Draft("  ", ("x",))).channels == []
     dangerous = "<script>alert(1)</script> Call 01902 000000"
     found = posting.check_draft(rig.ws, NOW, posting.Draft(dangerous, ("x",)))
     assert any("01902 000000" in f.message for f in found.channels[0].findings)

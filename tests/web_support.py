@@ -136,8 +136,10 @@ def web_project(folder: Path, extra: str = "") -> ProjectDir:
 
 
 @contextmanager
-def serving(project: ProjectDir, port: int | None = None) -> Iterator[Server]:
-    """`wst serve` on a free port; stopped (SIGTERM, then SIGKILL) on the way out."""
+def serving(project: ProjectDir, port: int | None = None,
+            environ: dict[str, str] | None = None) -> Iterator[Server]:
+    """`wst serve` on a free port (with `environ` too: a live project's credentials, for what
+    it publishes at once); stopped (SIGTERM, then SIGKILL) on the way out."""
     port = port or free_port()
     text = project.read("config.toml")
     if "[web]" not in text:  # links in pages and emails name the port it listens on
@@ -147,7 +149,7 @@ def serving(project: ProjectDir, port: int | None = None) -> Iterator[Server]:
         proc = subprocess.Popen([*wst_command(), "--config", str(project.config), "serve",
                                  "--port", str(port)], cwd=project.path, stdout=log,
                                 stderr=subprocess.STDOUT,
-                                env=clean_env(WST_WEB_SECRET_KEY=KEY))
+                                env=clean_env(**(environ or {}), WST_WEB_SECRET_KEY=KEY))
     server = Server(project, port, proc, log_path)
     try:
         deadline = time.monotonic() + 30

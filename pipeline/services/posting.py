@@ -207,7 +207,8 @@ def check_draft(ws: Workspace, now: datetime, draft: Draft) -> DraftCheck:
             problems.append(exc)
         image, info = "", None
     social = set(channels(ws))
-    chosen = tuple(c for c in draft.channels if c in social)
+    # nothing to count or check before there are words (the first problem says so)
+    chosen = tuple(c for c in draft.channels if c in social) if draft.text.strip() else ()
     if chosen:  # each channel's own check says an image lacks alt text: once is enough
         problems = [p for p in problems if p.field != "--alt"]
     rp = _reactive(draft, now, image, chosen)
