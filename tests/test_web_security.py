@@ -286,6 +286,18 @@ def test_a_pause_reason_and_a_draft_are_escaped_on_every_page_that_shows_them(
         assert chair.post("/freeze/resume").status_code == 302
 
 
+def test_an_upload_is_refused_whole_when_too_large_or_not_an_image(server: Server) -> None:
+    approver = server.signed_in("approver")
+    approver.get("/compose")
+    before = state(server.project)
+    form = {"text": "Hello.", "channels": "x", "action": "upload"}
+    huge = approver.post("/compose", form, files={"upload": ("big.png", b"\0" * 13_000_000)})
+    assert huge.status_code == 413 and "That file is too large" in huge.text
+    fake = approver.post("/compose", form, files={"upload": ("../../config.png", b"<svg/>")})
+    assert fake.status_code == 400 and "not a picture we can use" in fake.text
+    assert state(server.project) == before
+
+
 def test_no_secret_password_or_hash_in_any_page(server: Server) -> None:
     approver = server.signed_in("approver")
     db = server.project.path / "var" / "wst.sqlite"
