@@ -10,8 +10,6 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
-
 from pipeline.errors import Invalid
 
 MB = 1_000_000
@@ -77,6 +75,10 @@ def size_words(size: int) -> str:
 def inspect(data: bytes, field: str = "--image") -> ImageInfo:
     """What `data` is, or Invalid (naming `field`) if it is not a whole PNG, JPEG, GIF or WebP
     of a sensible size."""
+    # Pillow is imported here, on first use: every `wst` command imports this module through
+    # the services, and few of them look at an image (it adds a fifth of a second to each).
+    from PIL import Image, UnidentifiedImageError
+
     refused = Invalid("that file is not a picture we can use; choose a PNG, JPEG, GIF or WebP "
                       "image", field=field)
     if not data:

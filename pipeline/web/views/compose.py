@@ -35,6 +35,7 @@ class Typed:
 
     @classmethod
     def of(cls, form: MultiDict) -> Typed:
+        """Read from the submitted form (a box not ticked is not sent at all)."""
         return cls(form.get("text", ""), tuple(form.getlist("channels")), form.get("image", ""),
                    form.get("alt", ""), form.get("at", ""), form.get("help_post") == "1",
                    form.get("answers_pause") == "1", form.get("accept_identifying") == "1")
