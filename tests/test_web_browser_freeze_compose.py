@@ -227,5 +227,5 @@ def test_a_pause_with_a_reason_an_end_and_help_posts_then_resume(driver, server,
     driver.get(server.url + "/freeze")
     click(driver, "form[action$='/freeze/resume'] button")
     assert "Publishing has resumed" in find(driver, ".flashes").text
-    assert "It held nothing" in driver.find_element(*by("#decide")).text
+    assert "Nothing it held waits for a decision" in driver.find_element(*by("#decide")).text
     assert driver.find_elements(*by(".banner-pause")) == []
