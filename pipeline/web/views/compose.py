@@ -99,7 +99,7 @@ def _page(typed: Typed, *, check: bool = True, errors: list[Invalid] | None = No
     draft, problems = _draft(typed)
     found = posting.check_draft(ws(), now(), draft) if check else None
     names = posting.channels(ws())
-    errors = (errors or []) + [p for p in problems if p not in (errors or [])]
+    errors = (errors or []) + problems   # (one message per field is shown)
     return render_template(
         "compose.html", library=images.library(ws()),
         may_approve=posting.refusal_to_approve(ws(), current_user.person) is None,
