@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pipeline.files import MB, FileRefused, inside, regular
 from pipeline.problems import display_path
@@ -131,7 +132,20 @@ def open_image(folder: Path, written: str) -> Image:
     return Image(path, kind, width, height, size, hashlib.sha256(data).hexdigest()[:16])
 
 
-def over_limit(image: Image, platform: str) -> str:
+class Picture(Protocol):
+    """What a platform's limits are about (an Image here, an upload's ImageInfo)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+
+
+def over_limit(image: Picture, platform: str) -> str:
     """Why `platform` would refuse `image` ('' if it takes it)."""
     limit = LIMITS.get(platform)
     if limit is None:

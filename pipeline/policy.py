@@ -66,9 +66,11 @@ def decision_refusal(settings: Settings, responsibility: str, person: str) -> st
             f"for: {', '.join(allowed) or 'nobody'}")
 
 
-def test_send_refusal(settings: Settings, responsibility: str, person: str) -> str | None:
-    """Why `person` may not test-send work of `responsibility` (they must be responsible,
-    accountable or in support for it), or None if they may."""
+def works_on_refusal(settings: Settings, responsibility: str, person: str,
+                     work: str) -> str | None:
+    """Why `person` may not do some work for `responsibility` (it is for the people responsible,
+    accountable or in support for it; `work` says what, e.g. "test sends are for"), or None if
+    they may."""
     if person not in settings.people:
         return f"'{person}' is not in [people] in config.toml"
     resp = settings.responsibilities.get(responsibility)
@@ -77,7 +79,7 @@ def test_send_refusal(settings: Settings, responsibility: str, person: str) -> s
     allowed = people_with(settings, [*resp.responsible, *resp.accountable, *resp.support])
     if person not in allowed:
         return (f"'{person}' is not responsible, accountable or in support for "
-                f"'{responsibility}'; test sends are for: {', '.join(allowed) or 'nobody'}")
+                f"'{responsibility}'; {work}: {', '.join(allowed) or 'nobody'}")
     return None
 
 
@@ -93,3 +95,15 @@ def audit_refusal(settings: Settings, person: str) -> str | None:
                 f"({', '.join(roles) or 'none is set in [web] audit_roles'}); it is for: "
                 f"{', '.join(allowed) or 'nobody'}")
     return None
+
+
+def test_send_refusal(settings: Settings, responsibility: str, person: str) -> str | None:
+    """Why `person` may not test-send work of `responsibility` (they must be responsible,
+    accountable or in support for it), or None if they may."""
+    return works_on_refusal(settings, responsibility, person, "test sends are for")
+
+
+def writing_refusal(settings: Settings, responsibility: str, person: str) -> str | None:
+    """Why `person` may not write work of `responsibility` and send it for approval (they must
+    be responsible, accountable or in support for it), or None if they may."""
+    return works_on_refusal(settings, responsibility, person, "writing them is for")

@@ -93,7 +93,7 @@ class Project:
     schedules_incomplete: bool = False
     # "event:id" of each table left out for its own errors: the same, for what it defined
     dropped: set[str] = field(default_factory=set)
-    images: dict[str, Image | str] = field(default_factory=dict)  # see image()
+    images: dict[tuple[str, int, int], Image | str] = field(default_factory=dict)  # image()
 
     @property
     def errors(self) -> list[Problem]:
@@ -106,14 +106,21 @@ class Project:
 
     def image(self, written: str) -> Image | str:
         """The image a post or story names (relative to content/), or why it cannot be used;
-        read once per path however many posts and channels use it."""
-        found = self.images.get(written)
+        read once per version of the file however many posts and channels use it (an image
+        added or replaced later, e.g. an upload from the workspace, is read again)."""
+        try:
+            stat = (Path(self.config.content_dir) / written).stat()
+        except (OSError, ValueError):
+            stat = None
+        key = (written, stat.st_mtime_ns, stat.st_size) if stat else None
+        found = self.images.get(key) if key else None
         if found is None:
             try:
                 found = open_image(self.config.content_dir, written)
             except FileRefused as exc:
                 found = str(exc)
-            self.images[written] = found
+            if key:
+                self.images[key] = found
         return found
 
 

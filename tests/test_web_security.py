@@ -76,6 +76,15 @@ ROUTES: dict[str, Access] = {
     "oversight.report": Access("signed-in"),
     "oversight.report_view": Access("signed-in"),
     "oversight.report_file": Access("signed-in"),
+    "freeze.page": Access("signed-in"),         # anyone may see the freeze; only some change it
+    "freeze.pause": Access("role", (("reason", "A serious incident"),)),
+    "freeze.resume": Access("role"),
+    "freeze.decide": Access("role", (("decision", "release"),)),
+    "compose.page": Access("role"),
+    "compose.check": Access("role", (("text", "Hello"), ("channels", "x"))),
+    "compose.send": Access("role", (("text", "Worried about a child? Call 01902 555392."),
+                                    ("channels", "x"), ("at", "2030-01-07T10:00"),
+                                    ("action", "submit"))),
 }
 
 
@@ -108,7 +117,8 @@ def state(project: ProjectDir) -> tuple:
                 conn.execute("SELECT count(*) FROM pauses").fetchone(),
                 conn.execute("SELECT count(*) FROM reactive_posts").fetchone(),
                 conn.execute("SELECT person, feed_token_hash FROM web_accounts ORDER BY person")
-                .fetchall())
+                .fetchall(),
+                sorted(p.name for p in (project.path / "content" / "images").iterdir()))
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +175,7 @@ def test_a_person_without_the_role_gets_403_and_changes_nothing(server: Server) 
         assert "Not yours to do" in done.text
         assert state(server.project) == before, endpoint
         checked += 1
-    assert checked >= 8
+    assert checked >= 12
 
 
 def test_without_the_csrf_token_every_change_is_refused(server: Server) -> None:
@@ -207,10 +217,26 @@ def test_with_the_role_the_bulletin_and_audit_routes_do_their_work(server: Serve
     assert export.status_code == 200 and "test-send" in export.text
 
 
+def test_the_freeze_and_the_composer_change_things_for_people_whose_role_allows(
+        server: Server) -> None:
+    """(So their refusals above are about the role and the token, not a broken form.)"""
+    chair, approver = server.signed_in("chair"), server.signed_in("approver")
+    for client, endpoint, path in ((chair, "freeze.pause", "/freeze/pause"),
+                                   (chair, "freeze.resume", "/freeze/resume"),
+                                   (approver, "compose.send", "/compose")):
+        client.get("/freeze")
+        before = state(server.project)
+        done = client.post(path, list(ROUTES[endpoint].form))
+        assert done.status_code == 302, (endpoint, done.status_code, done.text[-2000:])
+        assert state(server.project) != before, endpoint
+    assert approver.get("/compose").status_code == 200
+    assert approver.post("/compose/check", list(ROUTES["compose.check"].form)).status_code == 200
+
+
 def test_every_page_has_the_security_headers(server: Server) -> None:
     approver = server.signed_in("approver")
     for path in ("/sign-in", "/calendar", f"/items/{POST}", "/approvals", "/bulletin/2027-02",
-                 "/status", "/history", "/report"):
+                 "/status", "/history", "/report", "/freeze", "/compose"):
         done = approver.get(path)
         csp = done.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1]\
@@ -271,6 +297,39 @@ def test_text_from_people_is_escaped(server: Server) -> None:
     assert "commented: “&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;”" in trail
 
 
+def test_a_pause_reason_and_a_draft_are_escaped_on_every_page_that_shows_them(
+        server: Server) -> None:
+    chair, approver = server.signed_in("chair"), server.signed_in("approver")
+    chair.get("/freeze")
+    assert chair.post("/freeze/pause", {"reason": "<script>alert(1)</script> & <b>x</b>"}
+                      ).status_code == 302
+    try:
+        for client, path in ((chair, "/freeze"), (approver, "/calendar"), (approver, "/compose")):
+            page = client.get(path).text
+            assert "<script>alert(1)</script>" not in page and "<b>x</b>" not in page, path
+            assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;" in page, path
+        checks = approver.post("/compose/check", {
+            "text": "<script>alert(2)</script> Call 01902 <b>555000</b>", "channels": "x",
+            "image": "<img src=x onerror=alert(3)>"}).text
+        assert "<script>" not in checks and "<b>" not in checks and "<img src=x" not in checks
+        assert "&lt;img src=x onerror=alert(3)&gt;" in checks   # named in its message, as text
+    finally:
+        chair.get("/freeze")
+        assert chair.post("/freeze/resume").status_code == 302
+
+
+def test_an_upload_is_refused_whole_when_too_large_or_not_an_image(server: Server) -> None:
+    approver = server.signed_in("approver")
+    approver.get("/compose")
+    before = state(server.project)
+    form = {"text": "Hello.", "channels": "x", "action": "upload"}
+    huge = approver.post("/compose", form, files={"upload": ("big.png", b"\0" * 13_000_000)})
+    assert huge.status_code == 413 and "That file is too large" in huge.text
+    fake = approver.post("/compose", form, files={"upload": ("../../config.png", b"<svg/>")})
+    assert fake.status_code == 400 and "not a picture we can use" in fake.text
+    assert state(server.project) == before
+
+
 def test_no_secret_password_or_hash_in_any_page(server: Server) -> None:
     approver = server.signed_in("approver")
     db = server.project.path / "var" / "wst.sqlite"
@@ -280,7 +339,7 @@ def test_no_secret_password_or_hash_in_any_page(server: Server) -> None:
                                            f"/items/{POST}", "/calendar/subscribe",
                                            "/bulletin/2027-02", "/status", "/history",
                                            "/report", "/report/view", "/report.csv",
-                                           "/report.json")]
+                                           "/report.json", "/freeze", "/compose")]
     chair = server.signed_in("chair")
     pages += [chair.get(p).text for p in ("/history/audit", "/history/audit.csv")]
     for page in pages:

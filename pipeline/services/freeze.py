@@ -64,6 +64,11 @@ def _rows(ws: Workspace, item_id: str, states: tuple[State, ...], what: str) -> 
     return sorted(rows, key=lambda e: e.dry_run)  # the live row first
 
 
+def refusal(ws: Workspace, person: str) -> str | None:
+    """Why `person` may not pause, resume or decide what a pause held, or None if they may."""
+    return freeze_refusal(ws.config.settings, person)
+
+
 def _may_freeze(ws: Workspace, actor: Actor, action: str = "pause") -> None:
     settings = ws.config.settings
     known_person(settings, actor.person)
@@ -85,6 +90,12 @@ def pause(ws: Workspace, actor: Actor, now: datetime, reason: str, *, until: dat
     """Freeze all publication from now (a serious incident, national mourning): whatever falls
     due while it lasts is held at its time; what falls due after it goes out as planned."""
     _may_freeze(ws, actor)
+    if not reason.strip():
+        raise Invalid("say why publishing is paused: the people who resume it read it",
+                      field="--reason")
+    if until is not None and until <= now:
+        raise Invalid("that end time has already passed; choose a later one, or leave it out",
+                      field="--until")
     sync(ws, now)
     found = ws.ledger.pauses.pause(reason, actor, now, until=until, keep_help=keep_help)
     day = now + timedelta(days=1)
@@ -122,6 +133,16 @@ def held_by_pause(ws: Workspace, now: datetime, pause_id: int | None = None) -> 
         raise NotFound(f"no pause {pause_id}", field="--pause")
     return HeldByPause(pause_, end, ws.ledger.publications.entries(states=[State.HELD],
                                                                    pause_id=pause_id))
+
+
+def undecided(ws: Workspace, now: datetime) -> list[HeldByPause]:
+    """The pauses that are over and still hold items waiting for a decision, newest first."""
+    out = []
+    for over, end in ws.ledger.pauses.ended(now):
+        entries = ws.ledger.publications.entries(states=[State.HELD], pause_id=over.id)
+        if entries:
+            out.append(HeldByPause(over, end, entries))
+    return out
 
 
 def decide(ws: Workspace, actor: Actor, now: datetime, *, release_them: bool, reason: str = "",

@@ -170,6 +170,11 @@ def _errors(app: Flask) -> None:
         return page(429, "Too many attempts", "Nothing was changed. Wait a few minutes before "
                     f"trying again ({getattr(exc, 'description', '')}).")
 
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        return page(413, "That file is too large", "Nothing was changed. Choose a smaller image "
+                    "(a post's image is at most a few megabytes) and try again.")
+
     @app.errorhandler(405)
     def _method(_exc):
         return page(405, "Not allowed", "That page cannot be used that way.")

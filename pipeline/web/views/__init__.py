@@ -4,10 +4,20 @@ area whose blueprint is not registered is simply left out of it."""
 from __future__ import annotations
 
 # report.py adds the evaluation report's pages to the oversight blueprint
-from pipeline.web.views import approvals, assets, bulletins, calendar, items, oversight, report  # noqa: F401
+from pipeline.web.views import (  # noqa: F401
+    approvals,
+    assets,
+    bulletins,
+    calendar,
+    compose,
+    freeze,
+    items,
+    oversight,
+    report,
+)
 
 BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint,
-              bulletins.blueprint, oversight.blueprint]
+              bulletins.blueprint, freeze.blueprint, compose.blueprint, oversight.blueprint]
 
 NAV = [
     ("calendar.month", "Calendar"),
