@@ -116,7 +116,7 @@ def settle_undecided(ws: Workspace, now: datetime) -> int:
             ws.alerts.send("pause-decision", f"{len(held)} item(s) held by the pause "
                            f"'{pause.reason}' were cancelled", reason + "\n\n" +
                            "\n".join(e.item_id for e in held), now,
-                           link=links.status_page(ws.config.settings))
+                           link=links.freeze_page(ws.config.settings))
             continue
         when = (f"they are cancelled on {(ended + wait).astimezone(ws.config.tz):%a %d %b %H:%M}"
                 if settings.undecided == "cancel" else "they stay held until someone decides")
@@ -124,9 +124,10 @@ def settle_undecided(ws: Workspace, now: datetime) -> int:
         ws.alerts.send("pause-decision",
                        f"{len(held)} item(s) held by the pause '{pause.reason}' wait for a "
                        f"decision ({now.astimezone(ws.config.tz):%d %b})",
+                       f"Decide on the Freeze page, or at the command line.\n"
                        f"Release them: wst release --held-by-pause --pause {pause.id} --by PERSON\n"
                        f"or cancel them: wst cancel --held-by-pause --pause {pause.id} "
                        f"--reason ... --by PERSON\nIf nobody decides, {when}.\n\n"
                        + "\n".join(e.item_id for e in held), now,
-                       link=links.status_page(ws.config.settings))
+                       link=links.freeze_page(ws.config.settings))
     return cancelled

@@ -47,6 +47,11 @@ def status_page(settings: Settings) -> str:
     return f"{base_url(settings)}/status"
 
 
+def freeze_page(settings: Settings) -> str:
+    """The pause, and the decision on what it held (release or cancel, in bulk)."""
+    return f"{base_url(settings)}/freeze"
+
+
 def invite_page(settings: Settings, token: str) -> str:
     """The set-password page of an invitation."""
     return f"{base_url(settings)}/invite/{quote(token)}"
