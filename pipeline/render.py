@@ -26,6 +26,9 @@ from renderers.model import (
 )
 from renderers.social import compose, render_post
 
+# Word checks kept for reuse (the year's posts take about 200; a composer adds one per pause).
+WORDS_KEPT = 4096
+
 
 def contacts_of(config: Config) -> Contacts:
     """The official contacts from config.toml."""
@@ -90,7 +93,7 @@ class Renderer:
         self.contacts = contacts_of(self.config)
         self._posts = {cp.ref: cp for cp in project.posts}
         self._cache: dict[tuple[str, str, str], tuple] = {}
-        self._words: dict[tuple[str, str], list[Finding]] = {}  # see post()
+        self._words: dict[tuple[str, ...], list[Finding]] = {}  # see post()
 
     def register(self, cp: CampaignPost) -> None:
         """Make a post from outside content/ (a reactive post) renderable by its source."""
@@ -122,9 +125,11 @@ class Renderer:
         # The words are checked as written, the link untagged: no rule depends on the UTM
         # tags, so a post is checked once, not once per channel (a variant once more), and a
         # message quotes the link as the person wrote it.
-        key = (given.text, label)
+        key = (given.text, cp.post.image, cp.post.alt, cp.post.link, label)
         words = self._words.get(key)
         if words is None:
+            if len(self._words) >= WORDS_KEPT:  # a composer checks a new draft at each pause
+                self._words.clear()
             words = self._words[key] = lint_words(compose(given, own_hosts=())[0], cp.post.image,
                                                   cp.post.alt, cp.post.link, self.context, label)
         return rendered, (*lint_platform(rendered, label), *words,

@@ -193,6 +193,20 @@ def test_the_draft_checks_find_what_wst_check_finds_in_a_content_file(rig: Rig,
     assert codes == in_file
 
 
+def test_the_same_words_are_checked_again_when_the_image_alt_or_link_changes(rig: Rig) -> None:
+    """The composer checks one draft many times as a person fills it in: the word checks kept
+    for the text alone must not answer for the text with an image lacking alt text."""
+    text = "Worried about a child? Call 01902 555392."
+    bare = posting.check_draft(rig.ws, NOW, posting.Draft(text, ("x",)))
+    assert bare.channels[0].findings == ()
+    sid = images.chosen(rig.ws, "images/sid.jpg")
+    no_alt = posting.check_draft(rig.ws, NOW, posting.Draft(text, ("x",), image=sid))
+    assert [f.code for f in no_alt.channels[0].findings] == ["alt-missing"]
+    described = posting.check_draft(rig.ws, NOW, posting.Draft(
+        text, ("x",), image=sid, alt="A parent and child look at a tablet together."))
+    assert described.channels[0].findings == ()
+
+
 def test_the_draft_checks_say_what_is_missing_without_raising(rig: Rig) -> None:
     found = posting.check_draft(rig.ws, NOW, posting.Draft("", (), image=Path("/nowhere.png")))
     assert {p.field for p in found.problems} == {"--text", "--channels", "--image", "--alt"}

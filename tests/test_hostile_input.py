@@ -246,11 +246,10 @@ CASES = [
          f"most 4 MB: make it smaller [image-size; facebook]",
          setup=write_bytes("content/images/big.png", PNG_HEADER + bytes(4_500_000 - 33))),
     Case("post-image-outside-content", REACTIVE,
-         "error: facebook: reactive/worried-about-a-child-call-…/facebook: image "
-         "'…/config.toml' is outside content/; put the file in content/ and write its path "
-         "from there", command=post("--text", "Worried about a child? Call 01902 555392.",
-                                    "--image", "config.toml", "--alt", "A poster."),
-         only=False),  # and "nothing was posted or saved"
+         "Error: Invalid value for --image: config.toml is outside content/; copy it into "
+         "content/images/ first", code=2,
+         command=post("--text", "Worried about a child? Call 01902 555392.",
+                      "--image", "config.toml", "--alt", "A poster.")),
     Case("recipients-outside", smtp_listing("../staff.csv"),
          "config.toml:32: error: [channels.staff] recipients_file '../staff.csv' goes out of the "
          "project folder with '..'; write the path from the project folder"),
