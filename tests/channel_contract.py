@@ -40,12 +40,14 @@ The stand-in offers these knobs (see tests/standins/server.py for the HTTP serve
 from __future__ import annotations
 
 import html
+import io
 import itertools
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from PIL import Image
 
 from pipeline.channels.base import (
     Artefact,
@@ -63,6 +65,16 @@ from pipeline.channels.base import (
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (242, 107, 29)).save(out, "JPEG")
+    return out.getvalue()
+
+
+# A small orange JPEG, whole (Instagram takes JPEG only; `wst post` decodes an image whole).
+JPEG = _jpeg()
 TEXT = ("Worried about a child? Call the MASH on 01902 555392 & find out more at "
         "https://www.wolverhamptonsafeguarding.org.uk/concern?utm_source=social")
 ALT = "An orange ribbon on a white background."

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from channel_contract import ALT, PNG
+from channel_contract import ALT, JPEG
 from daemon_helpers import (
     LONDON,
     PERSON,
@@ -443,9 +443,9 @@ def test_dry_run_daemon_rehearses_the_gates(outcome: None) -> None:
 
 def drill_image(project: LiveProject, instagram: InstagramStandIn) -> str:
     """An image in the project's content/images/, which the Instagram stand-in's website serves."""
-    image = project.path / "content" / "images" / "drill.png"
+    image = project.path / "content" / "images" / "drill.jpg"
     image.parent.mkdir(parents=True, exist_ok=True)
-    image.write_bytes(PNG)
+    image.write_bytes(JPEG)
     instagram.site_root = image.parent
     return str(image)
 
