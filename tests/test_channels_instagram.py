@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channel_contract import ALT, PNG, TEXT, ChannelContract, artefact
+from channel_contract import ALT, PNG, TEXT, ChannelContract, artefact, wall_clock
 from conftest import ProjectDir
 from standins.facebook import graph_error
 from standins.instagram import WINDOW, InstagramStandIn
@@ -47,7 +47,8 @@ def settings_for(standin: InstagramStandIn, **extra: Any) -> Channel:
 def adapter_for(standin: InstagramStandIn, slept: list[float] | None = None,
                 **extra: Any) -> InstagramAdapter:
     return InstagramAdapter("instagram", settings_for(standin, **extra), standin.environ,
-                            timeout=TIMEOUT, sleep=(slept if slept is not None else []).append)
+                            timeout=TIMEOUT, sleep=(slept if slept is not None else []).append,
+                            now=wall_clock)
 
 
 def image_in(folder: Path, name: str = "orange-heart.png", data: bytes = PNG) -> Path:
@@ -312,7 +313,7 @@ def test_graph_rate_codes_without_a_time_retry_in_an_hour(tmp_path: Path) -> Non
 def test_the_registry_builds_the_adapter_for_live_instagram(standin: InstagramStandIn,
                                                             tmp_path: Path) -> None:
     adapter = make_adapter("instagram", settings_for(standin), standin.environ, dry_run=False,
-                           outbox=tmp_path / "outbox")
+                           now=wall_clock, outbox=tmp_path / "outbox")
     assert isinstance(adapter, InstagramAdapter)
 
 

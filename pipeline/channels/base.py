@@ -128,7 +128,8 @@ class Publication:
 
 
 class ChannelAdapter(ABC):
-    """One publishing channel. Secrets come from `environ` by the names config gives."""
+    """One publishing channel. Secrets come from `environ` by the names config gives; the time
+    from `now`, a clock the entry point passes in: an adapter reads neither by itself."""
 
     kind: str = ""
 
@@ -141,10 +142,12 @@ class ChannelAdapter(ABC):
                 setattr(cls, name, redacting(cls.__dict__[name]))
 
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
-                 timeout: float = 30.0, sleep: Callable[[float], None] | None = None):
+                 now: Callable[[], datetime], timeout: float = 30.0,
+                 sleep: Callable[[float], None] | None = None):
         self.name = name
         self.settings = settings          # pipeline.config.Channel
         self.environ = environ
+        self.now = now                    # the clock the entry point passed in (UTC)
         self.timeout = timeout
         self.sleep = sleep
         # Every secret config names for this channel; an adapter adds the tokens it is issued.

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import Wording, send, settle_environment
+from pipeline.channels.http import Wording, answered_at, send, settle_environment
 
 RATE_PERIOD = timedelta(minutes=5)   # Mastodon's window, when a 429 carries no reset
 RECENT = 40                          # the most one page of an account's statuses holds
@@ -48,7 +48,8 @@ class MastodonAdapter(ChannelAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._session = settle_environment(requests.Session(), self.settings.api_base or "")
+        self._session = settle_environment(requests.Session(), self.settings.api_base or "",
+                                           self.environ)
         self._limits: tuple[int, int] | None = None     # (max characters, characters per URL)
         self._account_id = ""
 
@@ -136,7 +137,7 @@ class MastodonAdapter(ChannelAdapter):
             return response
         detail = f"{_message(response)} (HTTP {status})"
         if status == 429:
-            raise RateLimited(self.name, _reset_at(response), f"rate limited: {detail}")
+            raise RateLimited(self.name, _reset_at(response, self.now), f"rate limited: {detail}")
         if status == 401 or (status == 403 and "scope" in detail.lower()):
             raise AuthExpired(self.name, f"the instance refused the token: {detail}; "
                               "create a new access token with write:statuses and write:media")
@@ -153,17 +154,13 @@ def _message(response: requests.Response) -> str:
     return str(body.get("error") or response.reason) if isinstance(body, dict) else response.reason
 
 
-def _reset_at(response: requests.Response) -> datetime:
+def _reset_at(response: requests.Response, now: Callable[[], datetime]) -> datetime:
     """X-RateLimit-Reset (ISO 8601), else a window after the instance answered."""
     try:
         return datetime.fromisoformat(response.headers["X-RateLimit-Reset"]).astimezone(UTC)
     except (KeyError, ValueError):
         pass
-    try:
-        answered = parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
-    except (KeyError, TypeError, ValueError):
-        answered = datetime.now(UTC)
-    return answered + RATE_PERIOD
+    return answered_at(response, now) + RATE_PERIOD
 
 
 def _plain(content: str) -> str:

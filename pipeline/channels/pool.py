@@ -48,13 +48,13 @@ class Adapters:
         if settings.kind == "smtp" and not dry_run:
             # the recipients file is relative to config.toml; the sent-log lives in
             # the store so a resumed send skips recipients already sent to
-            log_ = Deliveries(self.store, channel)
+            log_ = Deliveries(self.store, channel, self.clock)
             extra = {"base_dir": config.root, "sent": log_.sent(), "on_sent": log_.record}
         if settings.kind == "mailchimp" and not settings.test_recipients:
             # the business unit queues the bulletin, so it gets the test send
             unit = [p.email for p in config.settings.people.values()
                     if "business-unit" in p.roles and p.email]
             settings = settings.model_copy(update={"test_recipients": unit})
-        return make_adapter(channel, settings, self.environ, dry_run=dry_run,
+        return make_adapter(channel, settings, self.environ, now=self.clock, dry_run=dry_run,
                             outbox=config.resolve(config.settings.paths.outbox),
                             timeout=config.settings.scheduler.request_timeout_seconds, **extra)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.channels.base import ChannelAdapter
@@ -27,11 +28,11 @@ def has_adapter(kind: str) -> bool:
     return kind in ADAPTERS
 
 
-def make_adapter(name: str, settings, environ: Mapping[str, str], *, dry_run: bool,
-                 outbox: Path, timeout: float = 30.0, **kwargs) -> ChannelAdapter:
+def make_adapter(name: str, settings, environ: Mapping[str, str], *, now: Callable[[], datetime],
+                 dry_run: bool, outbox: Path, timeout: float = 30.0, **kwargs) -> ChannelAdapter:
     """The adapter for channel `name`: the outbox in dry-run or for hand-posted channels."""
     if dry_run or not has_adapter(settings.kind):
-        return OutboxAdapter(name, settings, environ, folder=outbox, timeout=timeout)
+        return OutboxAdapter(name, settings, environ, now=now, folder=outbox, timeout=timeout)
     module, _, cls = ADAPTERS[settings.kind].partition(":")
     adapter_class = getattr(importlib.import_module(module), cls)
-    return adapter_class(name, settings, environ, timeout=timeout, **kwargs)
+    return adapter_class(name, settings, environ, now=now, timeout=timeout, **kwargs)

@@ -109,14 +109,13 @@ class SmtpAdapter(ChannelAdapter):
     kind = "smtp"
 
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
-                 timeout: float = 30.0, sleep: Callable[[float], None] | None = None,
-                 now: Callable[[], datetime] | None = None,
+                 now: Callable[[], datetime], timeout: float = 30.0,
+                 sleep: Callable[[float], None] | None = None,
                  recipients: Iterable[str] | None = None, base_dir: Path | None = None,
                  sent: MutableSet[str] | None = None,
                  on_sent: Callable[[str, str], None] | None = None,
                  tls_context: ssl.SSLContext | None = None):
-        super().__init__(name, settings, environ, timeout=timeout, sleep=sleep)
-        self.now = now or (lambda: datetime.now(UTC))
+        super().__init__(name, settings, environ, now=now, timeout=timeout, sleep=sleep)
         # An explicit list wins; otherwise settings.recipients_file, relative to base_dir
         # (the config file's folder, which only the caller knows).
         self._explicit = None if recipients is None else _unique(Recipient(*_split(r)) for r in recipients)

@@ -112,6 +112,13 @@ class MetricSource(ABC):
         self.timeout = timeout
         self.http_calls = 0               # every HTTP answer received, login calls included
         self.redactor = Redactor.of(settings.env_names.values(), environ)
+        self._now: datetime | None = None  # the `now` of the round in progress
+
+    def clock(self) -> datetime:
+        """The `now` collect() was given: the clock of the adapter a source reads through (a
+        source is kept between rounds, so its adapter may not keep a time of its own)."""
+        assert self._now is not None, "the clock is read only during collect()"
+        return self._now
 
     @abstractmethod
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
@@ -186,8 +193,9 @@ def _redacted_collect(collect: Callable[..., CollectResult]) -> Callable[..., Co
     from pipeline.channels.base import redacting
 
     @functools.wraps(collect)
-    def wrapper(self: MetricSource, *args: Any, **kwargs: Any) -> CollectResult:
-        result = redacting(collect)(self, *args, **kwargs)
+    def wrapper(self: MetricSource, refs: list[Ref], now: datetime) -> CollectResult:
+        self._now = now
+        result = redacting(collect)(self, refs, now)
         redact = self.redactor
         result.errors = [redact(e) for e in result.errors]
         result.snapshots = [dataclasses.replace(s, reason=redact(s.reason)) if s.reason else s
