@@ -22,6 +22,7 @@ from pipeline.channels.base import (
     Publication,
     RateLimited,
     Rejected,
+    Setup,
     Transient,
     Unconfirmed,
 )
@@ -312,8 +313,8 @@ def test_graph_rate_codes_without_a_time_retry_in_an_hour(tmp_path: Path) -> Non
 
 def test_the_registry_builds_the_adapter_for_live_instagram(standin: InstagramStandIn,
                                                             tmp_path: Path) -> None:
-    adapter = make_adapter("instagram", settings_for(standin), standin.environ, dry_run=False,
-                           now=wall_clock, outbox=tmp_path / "outbox")
+    adapter = make_adapter("instagram", settings_for(standin), Setup(standin.environ, wall_clock),
+                           dry_run=False)
     assert isinstance(adapter, InstagramAdapter)
 
 

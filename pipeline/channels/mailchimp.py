@@ -17,6 +17,7 @@ from pipeline.channels.base import (
     Publication,
     RateLimited,
     Rejected,
+    Setup,
     Transient,
 )
 from pipeline.channels.http import send, settle_environment
@@ -58,6 +59,16 @@ class MailchimpAdapter(ChannelAdapter):
         # 120 s is Mailchimp's own request timeout: waiting longer cannot help.
         super().__init__(name, settings, environ, now=now, timeout=timeout, sleep=sleep)
         self.http = http or requests.Session()
+
+    @classmethod
+    def settled(cls, settings: Any, setup: Setup) -> Any:
+        """The business unit queues the bulletin, so it gets the test send unless config
+        names who does."""
+        if settings.test_recipients:
+            return settings
+        unit = [p.email for p in setup.config.settings.people.values()
+                if "business-unit" in p.roles and p.email]
+        return settings.model_copy(update={"test_recipients": unit})
 
     # -- the ChannelAdapter role ---------------------------------------------------------------
 

@@ -32,9 +32,11 @@ from pipeline.channels.base import (
     ChannelAdapter,
     Publication,
     Rejected,
+    Setup,
     Transient,
     Unconfirmed,
 )
+from pipeline.deliveries import Deliveries
 from pipeline.files import MB, FileRefused, inside, regular
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
@@ -124,6 +126,14 @@ class SmtpAdapter(ChannelAdapter):
         self.on_sent = on_sent
         self.tls_context = tls_context or ssl.create_default_context()
         self.domain = (settings.from_address.rpartition("@")[2] or "wst.invalid").lower()
+
+    @classmethod
+    def from_settings(cls, name: str, settings: Any, setup: Setup) -> SmtpAdapter:
+        """The recipients file is relative to config.toml; the sent-log lives in the store, so a
+        resumed send skips recipients already sent to."""
+        log_ = Deliveries(setup.store, name, setup.now)
+        return cls(name, settings, setup.environ, now=setup.now, timeout=setup.timeout,
+                   base_dir=setup.config.root, sent=log_.sent(), on_sent=log_.record)
 
     # -- the ChannelAdapter role ---------------------------------------------------------------
 

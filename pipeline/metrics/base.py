@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,16 +17,6 @@ from pipeline.redaction import Redactor
 
 T = TypeVar("T")
 
-# kind → "module:Class"; imported only when a channel of that kind has something due.
-SOURCES = {
-    "x": "pipeline.metrics.x:XSource",
-    "facebook": "pipeline.metrics.facebook:FacebookSource",
-    "instagram": "pipeline.metrics.instagram:InstagramSource",
-    "linkedin": "pipeline.metrics.linkedin:LinkedInSource",
-    "bluesky": "pipeline.metrics.bluesky:BlueskySource",
-    "mastodon": "pipeline.metrics.mastodon:MastodonSource",
-    "mailchimp": "pipeline.metrics.mailchimp:MailchimpSource",
-}
 # The field name of a snapshot that says the post itself could not be read (deleted, hidden).
 POST_FIELD = "post"
 # Measures we compute from the platform's own figures are stored under these field names.
@@ -72,16 +61,11 @@ class CollectResult:
         return isinstance(exc, (RateLimited, AuthExpired))
 
 
-def has_source(kind: str) -> bool:
-    """True if engagement can be collected automatically from this kind of channel."""
-    return kind in SOURCES
-
-
 def make_source(name: str, settings: Any, environ: Mapping[str, str], **kwargs: Any) -> MetricSource:
-    """The metric source for channel `name`, chosen by its kind."""
-    module, _, cls = SOURCES[settings.kind].partition(":")
-    source_class = getattr(importlib.import_module(module), cls)
-    return source_class(name, settings, environ, **kwargs)
+    """The metric source for channel `name`, chosen by its kind (pipeline.channels.registry)."""
+    from pipeline.channels.registry import KINDS, load
+
+    return load(KINDS[settings.kind].source)(name, settings, environ, **kwargs)
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
