@@ -14,6 +14,7 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
+from renderers.dates import MONTHS
 from renderers.model import Brand, BulletinInput, Contacts, RenderedBulletin
 from renderers.text import add_utm, safe_href
 
@@ -21,8 +22,6 @@ FOOTERS = ("mailchimp", "smtp", "archive")
 WIDTH = 78           # plain-text wrap column
 CONTENT_WIDTH = 552  # 600 px body less 24 px padding each side: the width images are drawn at
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 # Colours chosen for contrast: white on navy and navy links on white both pass WCAG AAA.
 _NAVY = "#0b2d4f"
@@ -98,7 +97,7 @@ class _StoryView:
 def month_name(month: str) -> str:
     """'2026-12' → 'December 2026' (no locale, no clock)."""
     year, number = month.split("-")
-    return f"{_MONTHS[int(number) - 1]} {year}"
+    return f"{MONTHS[int(number) - 1]} {year}"
 
 
 def _host(url: str) -> str:
