@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.bulletin_draft import draft_bulletin, span, write_draft
+from pipeline.check import load_project
 from pipeline.config import load_config
-from pipeline.project import load_project
 from renderers.bulletin import markdown_text, render_bulletin
 from renderers.model import Brand, BulletinInput, Contacts, StoryInput
 from renderers.text import add_utm
