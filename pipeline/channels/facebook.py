@@ -28,6 +28,7 @@ from pipeline.channels.base import (
     Transient,
 )
 from pipeline.channels.http import Wording, answered_at, send, settle_environment
+from pipeline.images import media_type
 
 GRAPH = "https://graph.facebook.com"
 # app, user, Page, custom, Page business-use-case and Instagram business-use-case limits
@@ -42,7 +43,6 @@ RECENT = 100                                   # the most one feed page holds
 WORDING = Wording("could not connect to Facebook (timed out)", "Facebook did not answer in time",
                   "the connection to Facebook broke after sending", "could not connect to Facebook",
                   "the post may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def _retry_at(response: requests.Response, now: Callable[[], datetime]) -> datet
 
 
 def _file(image: Path) -> tuple[str, bytes, str]:
-    return image.name, image.read_bytes(), MIME.get(image.suffix.lower(), "application/octet-stream")
+    return image.name, image.read_bytes(), media_type(image)
 
 
 def _url(post_id: str) -> str:

@@ -37,6 +37,7 @@ from pipeline.channels.base import (
     Unconfirmed,
 )
 from pipeline.channels.http import Wording, answered_at, send, settle_environment
+from pipeline.images import media_type
 
 API = "https://api.linkedin.com"
 RESTLI = "2.0.0"
@@ -51,7 +52,6 @@ PERMISSIONS = ("w_organization_social and r_organization_social (rw_organization
 WORDING = Wording("could not connect to LinkedIn (timed out)", "LinkedIn did not answer in time",
                   "the connection to LinkedIn broke after sending", "could not connect to LinkedIn",
                   "the post may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 # Kept as written: links (whole, or they break) and hashtags (so they stay hashtags). A link
 # does not take a closing bracket or a full stop after it: "(see https://x.org)."
 _VERBATIM = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'}]|(?<![\w#&])#\w+")
@@ -157,7 +157,7 @@ class LinkedInAdapter(ChannelAdapter):
         image nobody uses, so none of it counts as a write."""
         upload = self._initialise_upload()
         urn, url = str(upload["image"]), str(upload["uploadUrl"])
-        headers = {"Content-Type": MIME.get(image.suffix.lower(), "application/octet-stream")}
+        headers = {"Content-Type": media_type(image)}
         if _same_site(url, self.base):
             headers["Authorization"] = f"Bearer {self.secret('token')}"   # never to another host
         response = send(self._upload_session(url), self.name, "image upload", "PUT", url, write=False,

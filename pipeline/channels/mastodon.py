@@ -28,6 +28,7 @@ from pipeline.channels.base import (
     Transient,
 )
 from pipeline.channels.http import Wording, answered_at, send, settle_environment
+from pipeline.images import media_type
 
 RATE_PERIOD = timedelta(minutes=5)   # Mastodon's window, when a 429 carries no reset
 RECENT = 40                          # the most one page of an account's statuses holds
@@ -37,8 +38,6 @@ URL = re.compile(r"https?://[^\s<>\"]+")
 WORDING = Wording("could not connect to the instance (timed out)", "the instance did not answer in time",
                   "the connection broke after sending", "could not connect to the instance",
                   "the status may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-        ".webp": "image/webp"}
 
 
 class MastodonAdapter(ChannelAdapter):
@@ -107,7 +106,7 @@ class MastodonAdapter(ChannelAdapter):
 
     def _upload(self, image: Path, alt: str) -> str:
         """POST /api/v2/media with the alt text; waits (bounded) while the instance processes it."""
-        mime = MIME.get(image.suffix.lower(), "application/octet-stream")
+        mime = media_type(image)
         # A lost upload leaves at most an unattached file the instance cleans up: not a post.
         response = self._call("POST", "/api/v2/media", sending=False, data={"description": alt},
                               files={"file": (image.name, image.read_bytes(), mime)})

@@ -25,6 +25,7 @@ from pipeline.channels.base import (
     Transient,
 )
 from pipeline.channels.http import Wording, answered_at, settle_environment, transport_error
+from pipeline.images import media_type
 
 # tweepy builds every address on this host (BaseClient.request); we re-address on the session.
 TWEEPY_HOST = "https://api.twitter.com"
@@ -33,8 +34,6 @@ RECENT = 100                          # the most one timeline page holds
 WORDING = Wording("could not connect to X (timed out)", "X did not answer in time",
                   "the connection to X broke after sending", "could not connect to X",
                   "the tweet may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-        ".webp": "image/webp"}
 
 
 class _Rebase(HTTPAdapter):
@@ -122,7 +121,7 @@ class XAdapter(ChannelAdapter):
         auth = OAuth1(client.consumer_key, client_secret=client.consumer_secret,
                       resource_owner_key=client.access_token,
                       resource_owner_secret=client.access_token_secret)
-        mime = MIME.get(image.suffix.lower(), "application/octet-stream")
+        mime = media_type(image)
         # An upload that times out leaves at most an orphan that X expires: retrying is safe.
         with self._errors(sending=False):
             uploaded = _checked(client.session.post(
