@@ -16,6 +16,7 @@ from pipeline.metrics.snapshots import Snapshot
 from pipeline.redaction import Redactor
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 # The field name of a snapshot that says the post itself could not be read (deleted, hidden).
 POST_FIELD = "post"
@@ -97,6 +98,11 @@ class MetricSource(ABC):
         self.http_calls = 0               # every HTTP answer received, login calls included
         self.redactor = Redactor.of(settings.env_names.values(), environ)
         self._now: datetime | None = None  # the `now` of the round in progress
+
+    def adapter(self, adapter_class: type[A], **kwargs: Any) -> A:
+        """The channel's adapter to read through: its requests, its errors, this round's clock."""
+        return adapter_class(self.name, self.settings, self.environ, timeout=self.timeout,
+                             now=self.clock, **kwargs)
 
     def clock(self) -> datetime:
         """The `now` collect() was given: the clock of the adapter a source reads through (a

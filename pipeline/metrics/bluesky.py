@@ -34,8 +34,7 @@ class BlueskySource(MetricSource):
         super().__init__(*args, **kwargs)
         # The adapter holds the session and turns XRPC errors into ours; keep this source (and so
         # the session) between rounds, because createSession is limited to about 100 a day.
-        self._adapter = BlueskyAdapter(self.name, self.settings, self.environ, timeout=self.timeout,
-                                       now=self.clock, http=self.counted(requests.Session()))
+        self._adapter = self.adapter(BlueskyAdapter, http=self.counted(requests.Session()))
         self.redactor = self._adapter.redactor  # it learns the session's tokens
 
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:

@@ -43,9 +43,7 @@ class MailchimpSource(MetricSource):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._adapter = MailchimpAdapter(self.name, self.settings, self.environ,
-                                         timeout=self.timeout, now=self.clock,
-                                         http=self.counted(requests.Session()))
+        self._adapter = self.adapter(MailchimpAdapter, http=self.counted(requests.Session()))
 
     @property
     def api_version(self) -> str:
