@@ -311,8 +311,7 @@ def test_graph_rate_codes_without_a_time_retry_in_an_hour(tmp_path: Path) -> Non
         assert caught.value.retry_at == reset == NOW + timedelta(hours=1)
 
 
-def test_the_registry_builds_the_adapter_for_live_instagram(standin: InstagramStandIn,
-                                                            tmp_path: Path) -> None:
+def test_the_registry_builds_the_adapter_for_live_instagram(standin: InstagramStandIn) -> None:
     adapter = make_adapter("instagram", settings_for(standin), Setup(standin.environ, wall_clock),
                            dry_run=False)
     assert isinstance(adapter, InstagramAdapter)
