@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.check import load_project  # noqa: E402
 from pipeline.config import load_config  # noqa: E402  (the path is set just above)
-from pipeline.project import load_project  # noqa: E402
 from pipeline.services.planning import check  # noqa: E402
 
 # 1 MB, just under the 2 MB a content file may be (twice the size: about twice the time), 20 MB

@@ -27,7 +27,7 @@ from standins.mailchimp import MailchimpStandIn  # noqa: E402
 from standins.x import XStandIn  # noqa: E402
 from test_metrics_support import config_for, publish  # noqa: E402
 
-from pipeline.metrics.base import SOURCES  # noqa: E402
+from pipeline.channels.registry import KINDS, load  # noqa: E402
 from pipeline.metrics.collect import collect_due  # noqa: E402
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -37,9 +37,7 @@ COUNTS = {"x": 1000, "facebook": 300, "instagram": 300, "linkedin": 300, "bluesk
 
 def minimum(kind: str, count: int, metrics) -> int:
     """The fewest calls the platform allows for `count` items (Bluesky: plus its one login)."""
-    module, _, cls = SOURCES[kind].partition(":")
-    source_class = getattr(__import__(module, fromlist=[cls]), cls)
-    return source_class.minimum_calls(count, metrics) + (1 if kind == "bluesky" else 0)
+    return load(KINDS[kind].source).minimum_calls(count, metrics) + (1 if kind == "bluesky" else 0)
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.check import load_project  # noqa: E402
 from pipeline.config import load_config  # noqa: E402  (the path is set just above)
 from pipeline.plan import make_plan  # noqa: E402
-from pipeline.project import load_project  # noqa: E402
 
 CAMPAIGNS, POSTS, CHANNELS = 50, 200, ("facebook", "x", "instagram", "bluesky", "mastodon",
                                        "linkedin")

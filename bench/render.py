@@ -21,9 +21,9 @@ from mjml import mjml2html
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.check import load_project  # noqa: E402
 from pipeline.config import load_config  # noqa: E402 - after the path set-up above
 from pipeline.lint import lint_post  # noqa: E402
-from pipeline.project import load_project  # noqa: E402
 from pipeline.render import Renderer  # noqa: E402
 from pipeline.services import planning  # noqa: E402
 from renderers.social import render_post  # noqa: E402

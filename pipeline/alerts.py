@@ -32,7 +32,6 @@ class Alerts:
             p.email for p in people.values() if "business-unit" in p.roles and p.email]
         self._sent: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
-        self.delivered: list[EmailMessage] = []
         self._batch: list[tuple[str, str]] | None = None
 
     @contextlib.contextmanager
@@ -83,7 +82,6 @@ class Alerts:
         message.set_content(body + "\n")
         try:
             self._deliver(message)
-            self.delivered.append(message)
         except (OSError, smtplib.SMTPException) as exc:
             # an alert that cannot be emailed is still in the log; never let it stop publishing
             log.error("could not email alert %r: %s", subject, self.redact(str(exc)))

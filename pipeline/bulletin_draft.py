@@ -10,10 +10,9 @@ from pathlib import Path
 
 from pipeline.calendar import Occurrence, occurrences
 from pipeline.project import Project
+from renderers.dates import MONTHS
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +31,7 @@ class _Dated:
 
 
 def _day(d: date, year: bool = True) -> str:
-    return f"{d.day} {_MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
+    return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
 
 
 def span(start: date, end: date) -> str:
@@ -79,7 +78,7 @@ def draft_bulletin(project: Project, month: str) -> str:
     year, number = int(m.group(1)), int(m.group(2))
     first = date(year, number, 1)
     last = date(year, number, monthdays.monthrange(year, number)[1])
-    name = f"{_MONTHS[number - 1]} {year}"
+    name = f"{MONTHS[number - 1]} {year}"
     theme = project.cadence.themes.get(f"{number:02d}", "")
     dated = _dated(project, first, last)
     # campaigns in the order their events start, so the draft reads through the month

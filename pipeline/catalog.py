@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pipeline.check import load_project
 from pipeline.config import Config, SchedulerSettings, load_config
 from pipeline.plan import BULLETIN_CAMPAIGN, Item, id_span, make_plan
 from pipeline.problems import InputError
-from pipeline.project import Project, load_project
+from pipeline.project import Project
 from pipeline.reactive import CAMPAIGN as REACTIVE
 from pipeline.reactive import ReactivePost, items_for
 from pipeline.render import Renderer

@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pipeline.calendar import Occurrence, Window, occurrences, send_day_in, windows
-from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS
+from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS, Config
 from pipeline.content import PLACEHOLDER, placeholders
 from pipeline.problems import WARNING, Problem, did_you_mean
-from pipeline.project import Located, Project
+from pipeline.project import Located, Project, load_content, load_schedules
 from pipeline.timing import clock_change_days, parse_when, resolve_local
 
 # a relative post is checked against its anchor's occurrences in this span of years
 _CHECK_YEARS = (2025, 2035)
+
+
+def load_project(config: Config) -> Project:
+    """Read every input under `config` and cross-check it. Never raises for bad content."""
+    project = Project(config)
+    load_schedules(project)
+    load_content(project)
+    project.problems.extend(cross_check(project))
+    return project
 
 
 def cross_check(project: Project) -> list[Problem]:

@@ -18,16 +18,15 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from pipeline.channels.registry import KINDS
 from pipeline.problems import ERROR, InputError, Problem, did_you_mean, display_path
 from pipeline.store.errors import URL_FORMS
 from pipeline.tomlfile import TomlFile, read_toml
 from pipeline.validation import Strict, key_error, validate
 
-CHANNEL_KINDS = ("x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
-                 "mailchimp", "smtp", "manual")
-SOCIAL_KINDS = frozenset({"x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
-                          "manual"})
-EMAIL_KINDS = frozenset({"mailchimp", "smtp"})
+CHANNEL_KINDS = tuple(KINDS)
+SOCIAL_KINDS = frozenset(kind for kind, k in KINDS.items() if not k.email)
+EMAIL_KINDS = frozenset(kind for kind, k in KINDS.items() if k.email)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 LINKEDIN_VERSION = re.compile(r"^\d{6}(\.\d{2})?$")   # YYYYMM, or YYYYMM.RR for a revision
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -224,8 +223,8 @@ class Channel(Strict):
 
     model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True, strict=True)
 
-    kind: Literal["x", "facebook", "bluesky", "mastodon", "instagram", "linkedin",
-                  "mailchimp", "smtp", "manual"] = Field(description="Which platform adapter publishes to this channel.")
+    kind: Literal[CHANNEL_KINDS] = Field(  # type: ignore[valid-type]  # one list: the registry's
+        description="Which platform adapter publishes to this channel.")
     enabled: bool = Field(True, description="Whether the plan includes this channel.")
     title: str = Field("", description="A readable name for tables and previews.")
     api_base: str = Field("", description="The platform's base address (every address is configurable, e.g. for a test stand-in).")
@@ -384,13 +383,6 @@ class Config:
         return {n: c for n, c in self.settings.channels.items() if c.enabled}
 
 
-# Settings an enabled channel cannot work without: always, and when it publishes live.
-_NEEDS_ALWAYS = {"smtp": ("from_address", "recipients_file", "unsubscribe_url")}
-_NEEDS_LIVE = {"smtp": ("api_base",), "mailchimp": ("account_id",), "mastodon": ("api_base",),
-               "bluesky": ("api_base",), "instagram": ("account_id", "image_base_url"),
-               "linkedin": ("account_id", "api_version")}
-
-
 def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
     """References inside config.toml: roles named by people and responsibilities exist, and
     every enabled channel has the settings it needs."""
@@ -400,7 +392,8 @@ def cross_check(settings: Settings, source: TomlFile) -> list[Problem]:
             continue
         problems += _recipients(name, channel, source)
         live = settings.mode == "live" and channel.dry_run is not True
-        needed = _NEEDS_ALWAYS.get(channel.kind, ()) + (_NEEDS_LIVE.get(channel.kind, ()) if live else ())
+        kind = KINDS[channel.kind]   # settings an enabled channel cannot work without
+        needed = kind.needs + (kind.needs_live if live else ())
         for key in needed:
             if not getattr(channel, key):
                 problems.append(source.problem(("channels", name, key) if (

@@ -3,7 +3,8 @@ resumed send skips those recipients."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -14,9 +15,10 @@ from pipeline.store.schema import deliveries_table
 class Deliveries:
     """The sent-log of one channel, persisted after every accepted message."""
 
-    def __init__(self, store: Store, channel: str):
+    def __init__(self, store: Store, channel: str, now: Callable[[], datetime]):
         self.store = store
         self.channel = channel
+        self.now = now   # the clock the entry point passed in
 
     def sent(self) -> set[str]:
         """Message-IDs already accepted by the mail server."""
@@ -31,4 +33,4 @@ class Deliveries:
                     deliveries_table.c.message_id == message_id)).first() is None:
                 conn.execute(deliveries_table.insert().values(
                     message_id=message_id, channel=self.channel, recipient=recipient,
-                    at=datetime.now(UTC)))
+                    at=self.now()))

@@ -49,6 +49,13 @@ LIMITS = {
 LARGEST = 16 * 2**20
 SUFFIXES = {"png": (".png",), "jpeg": (".jpg", ".jpeg"), "gif": (".gif",), "webp": (".webp",)}
 NAMES = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF", "webp": "WebP"}
+MEDIA_TYPES = {suffix: f"image/{kind}" for kind, suffixes in SUFFIXES.items() for suffix in suffixes}
+
+
+def media_type(path: Path) -> str:
+    """The Content-Type an upload of `path` carries: by its suffix, which the content checks
+    have matched against its bytes."""
+    return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
 
 
 @dataclass(frozen=True)

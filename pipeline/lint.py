@@ -48,13 +48,6 @@ class LintContext:
     sentence_words_max: int = 25
     allowed_names: tuple[str, ...] = ()
 
-    @classmethod
-    def from_settings(cls, settings) -> LintContext:
-        """Build from config's Settings ([official] and [checks])."""
-        o, c = settings.official, settings.checks
-        return cls(Contacts(o.child_mash, o.adult_mash, o.out_of_hours, o.emergency, o.website),
-                   c.reading_age_max, c.sentence_words_max, tuple(c.allowed_names))
-
 
 def _finding(code: str, severity: str, item: str, message: str, evidence: str = "",
              needs_acceptance: bool = False) -> Finding:

@@ -274,13 +274,3 @@ def _load_posts(project: Project, path: Path, root: Path) -> None:
             digest = found.digest if isinstance(found, Image) else ""
         project.posts.append(CampaignPost(campaign, post, here, digest))
 
-
-def load_project(config: Config) -> Project:
-    """Read every input under `config` and cross-check it. Never raises for bad content."""
-    from pipeline.check import cross_check  # the rules live in one place
-
-    project = Project(config)
-    load_schedules(project)
-    load_content(project)
-    project.problems.extend(cross_check(project))
-    return project

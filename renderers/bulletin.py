@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
@@ -14,15 +14,14 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
+from renderers.dates import MONTHS
 from renderers.model import Brand, BulletinInput, Contacts, RenderedBulletin
-from renderers.text import safe_href
+from renderers.text import add_utm, safe_href
 
 FOOTERS = ("mailchimp", "smtp", "archive")
 WIDTH = 78           # plain-text wrap column
 CONTENT_WIDTH = 552  # 600 px body less 24 px padding each side: the width images are drawn at
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 # Colours chosen for contrast: white on navy and navy links on white both pass WCAG AAA.
 _NAVY = "#0b2d4f"
@@ -98,24 +97,11 @@ class _StoryView:
 def month_name(month: str) -> str:
     """'2026-12' → 'December 2026' (no locale, no clock)."""
     year, number = month.split("-")
-    return f"{_MONTHS[int(number) - 1]} {year}"
+    return f"{MONTHS[int(number) - 1]} {year}"
 
 
 def _host(url: str) -> str:
     return (urlsplit(url if "//" in url else "//" + url).hostname or "").lower().removeprefix("www.")
-
-
-def with_utm(url: str, *, campaign: str, own_hosts: frozenset[str]) -> str:
-    """`url` with bulletin UTM tags when it is on one of `own_hosts`; other sites are left alone."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or _host(url) not in own_hosts:
-        return url
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    present = {key for key, _ in query}
-    # an editor's own utm_* wins: they may be measuring something on purpose
-    query += [(k, v) for k, v in (("utm_source", "bulletin"), ("utm_medium", "email"),
-                                  ("utm_campaign", campaign)) if k not in present]
-    return urlunsplit(parts._replace(path=parts.path or "/", query=urlencode(query)))
 
 
 def image_url(image_base_url: str, image: str) -> str:
@@ -127,14 +113,16 @@ def image_url(image_base_url: str, image: str) -> str:
 
 
 def _linker(brand: Brand, contacts: Contacts, month: str, tracked: bool):
-    own = frozenset({_host(brand.website), _host(contacts.website)} - {""})
+    own = tuple(sorted({_host(brand.website), _host(contacts.website)} - {""}))
     campaign = f"bulletin-{month}"
 
     def link(url: str) -> str:
         # a relative link means a page on the partnership's site; email has no base URL
         if url and not urlsplit(url).scheme and not url.startswith(("#", "//")):
             url = urljoin(brand.website.rstrip("/") + "/", url.lstrip("/"))
-        return with_utm(url, campaign=campaign, own_hosts=own) if tracked else url
+        if not tracked or urlsplit(url).scheme not in ("http", "https"):
+            return url
+        return add_utm(url, source="bulletin", medium="email", campaign=campaign, own_hosts=own)
 
     return link
 

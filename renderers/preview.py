@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from renderers.dates import DAYS, DAYS_SHORT, MONTHS, MONTHS_SHORT
 from renderers.model import Brand, Finding, RenderedBulletin, RenderedPost
 from renderers.text import safe_href
 
@@ -26,11 +27,6 @@ TEMPLATES = Path(__file__).parent / "templates" / "preview"
 MARKER = ".wst-preview"  # marks a folder this module wrote, so a rebuild may clear its old pages
 ERROR, WARNING = "error", "warning"
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
 
 # How each platform's card is labelled and coloured (the colour is a border or swatch only:
 # text always stays dark on light, so contrast never depends on a brand colour).
@@ -109,11 +105,11 @@ def page_name(item_id: str) -> str:
 def local_time(moment: datetime, tz: tzinfo = LONDON) -> str:
     """A due time as people read it, in local time: 'Tue 1 Dec 2026 10:00'."""
     t = moment.astimezone(tz)
-    return f"{_DAYS[t.weekday()]} {t.day} {_MONTHS[t.month - 1]} {t.year} {t:%H:%M}"
+    return f"{DAYS_SHORT[t.weekday()]} {t.day} {MONTHS_SHORT[t.month - 1]} {t.year} {t:%H:%M}"
 
 
 def _long_date(day: date) -> str:
-    return f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -536,6 +532,6 @@ def _calendar(start: date, end: date, views: list[_View]) -> list[dict]:
             } for d in week])
         count = sum(len(by_day.get(d, [])) for w in cal.monthdatescalendar(y, m)
                     for d in w if d.month == m)
-        months.append({"title": f"{_MONTH_NAMES[m - 1]} {y}", "id": f"month-{y:04d}-{m:02d}",
+        months.append({"title": f"{MONTHS[m - 1]} {y}", "id": f"month-{y:04d}-{m:02d}",
                        "weeks": weeks, "count": count})
     return months

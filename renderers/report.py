@@ -15,12 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from renderers.csvfile import to_csv
+from renderers.dates import MONTHS, MONTHS_SHORT
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 CSV_COLUMNS = ("section", "campaign", "channel", "item", "month", "measure", "value")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
 
 # Calm colours; every fill keeps at least 3:1 against white (WCAG non-text contrast), and text
 # is always the dark ink, never a colour, so nothing depends on telling colours apart.
@@ -69,14 +67,14 @@ def fmt_month(value: str, short: bool = False) -> str:
     """'2024-04' as 'April 2024' (or 'Apr 24')."""
     year, month = int(value[:4]), int(value[5:7])
     if short:
-        return f"{_MONTHS[month - 1]} {year % 100:02d}"
-    return f"{_MONTH_NAMES[month - 1]} {year}"
+        return f"{MONTHS_SHORT[month - 1]} {year % 100:02d}"
+    return f"{MONTHS[month - 1]} {year}"
 
 
 def fmt_day(value: str) -> str:
     """'2024-04-09' (or a full ISO time) as '9 April 2024'."""
     day = date.fromisoformat(value[:10])
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def _signed(value: float | None, pct: float | None) -> str:

@@ -7,7 +7,8 @@ Use it by subclassing in a test module and giving a `channel` fixture that yield
         @pytest.fixture
         def channel(self):
             with XStandIn() as standin:
-                yield XAdapter("x", settings_for(standin), standin.environ, timeout=0.5), standin
+                yield XAdapter("x", settings_for(standin), standin.environ, timeout=0.5,
+                              now=wall_clock), standin
 
 A subclass whose platform is not a post-style one says so with three hooks:
   make_artefact(text, image, alt)   the platform's kind of artefact carrying `text` (default: a
@@ -42,7 +43,7 @@ from __future__ import annotations
 import html
 import io
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -60,6 +61,13 @@ from pipeline.channels.base import (
     Transient,
     Unconfirmed,
 )
+
+
+def wall_clock() -> datetime:
+    """The real clock, for adapters under test that are not testing a time rule: a test is an
+    entry point, and an adapter only reads the clock it is given."""
+    return datetime.now(UTC)
+
 
 # A 1×1 transparent PNG: a real image file, small enough to read at a glance.
 PNG = bytes.fromhex(
@@ -105,7 +113,8 @@ def assert_no_secret(exc: BaseException, standin: Any) -> None:
 
 def with_environ(adapter: ChannelAdapter, environ: dict[str, str]) -> ChannelAdapter:
     """The same adapter class and settings with other credentials."""
-    return type(adapter)(adapter.name, adapter.settings, environ, timeout=adapter.timeout)
+    return type(adapter)(adapter.name, adapter.settings, environ, timeout=adapter.timeout,
+                         now=adapter.now)
 
 
 class ChannelContract:

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.bulletin_draft import draft_bulletin, span, write_draft
+from pipeline.check import load_project
 from pipeline.config import load_config
-from pipeline.project import load_project
-from renderers.bulletin import markdown_text, render_bulletin, with_utm
+from renderers.bulletin import markdown_text, render_bulletin
 from renderers.model import Brand, BulletinInput, Contacts, StoryInput
+from renderers.text import add_utm
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDENS = Path(__file__).parent / "goldens" / "bulletin"
@@ -262,10 +263,10 @@ def test_own_links_get_utm_tags_and_others_do_not():
     assert own and all("utm_source=bulletin" in h and "utm_medium=email" in h
                        and "utm_campaign=bulletin-2026-12" in h for h in own)
     assert "https://www.samaritans.org" in links  # another organisation's site is left alone
-    assert with_utm("https://example.org/a", campaign="c", own_hosts=frozenset({"x.org"})) \
-        == "https://example.org/a"
-    assert with_utm("https://wolverhamptonsafeguarding.org.uk/a?utm_source=poster", campaign="c",
-                    own_hosts=frozenset({"wolverhamptonsafeguarding.org.uk"})) \
+    assert add_utm("https://example.org/a", source="bulletin", medium="email", campaign="c",
+                   own_hosts=("x.org",)) == "https://example.org/a"
+    assert add_utm("https://wolverhamptonsafeguarding.org.uk/a?utm_source=poster", source="bulletin",
+                   medium="email", campaign="c", own_hosts=("wolverhamptonsafeguarding.org.uk",)) \
         == "https://wolverhamptonsafeguarding.org.uk/a?utm_source=poster&utm_medium=email&utm_campaign=c"
 
 

@@ -209,7 +209,7 @@ def channel() -> Iterator[tuple[BlueskyAdapter, BlueskyStandIn]]:
     with BlueskyStandIn() as pds:
         settings = Channel(kind="bluesky", api_base=pds.base_url, handle=pds.handle,
                            username_env="WST_BLUESKY_HANDLE", password_env="WST_BLUESKY_APP_PASSWORD")
-        yield BlueskyAdapter("bluesky", settings, pds.environ, timeout=0.5), pds
+        yield BlueskyAdapter("bluesky", settings, pds.environ, timeout=0.5, now=clock), pds
 
 
 class TestBlueskyContract(ChannelContract):

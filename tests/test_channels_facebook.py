@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channel_contract import PNG, TEXT, ChannelContract, artefact
+from channel_contract import PNG, TEXT, ChannelContract, artefact, wall_clock
 from standins.facebook import FacebookStandIn, graph_error
 
 from pipeline.channels.base import AuthExpired, RateLimited, Rejected, Transient
@@ -29,7 +29,8 @@ def settings_for(standin: FacebookStandIn, **extra: Any) -> Channel:
 def channel() -> Iterator[tuple[FacebookAdapter, FacebookStandIn]]:
     """A Facebook adapter and the started stand-in it talks to."""
     with FacebookStandIn() as standin:
-        yield FacebookAdapter("facebook", settings_for(standin), standin.environ, timeout=TIMEOUT), standin
+        yield FacebookAdapter("facebook", settings_for(standin), standin.environ, timeout=TIMEOUT,
+                                  now=wall_clock), standin
 
 
 class TestFacebookContract(ChannelContract):
@@ -79,7 +80,8 @@ def test_rate_codes_without_a_time_retry_in_an_hour(code: int) -> None:
     """Rate codes with no usage time are RateLimited one hour after Graph answered."""
     fixed = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     with FacebookStandIn(clock=lambda: fixed) as standin:
-        adapter = FacebookAdapter("facebook", settings_for(standin), standin.environ, timeout=TIMEOUT)
+        adapter = FacebookAdapter("facebook", settings_for(standin), standin.environ, timeout=TIMEOUT,
+                                  now=wall_clock)
         reset = standin.rate_limit(code=code)
         with pytest.raises(RateLimited) as caught:
             adapter.publish(artefact())
@@ -99,7 +101,8 @@ def test_wrong_token_is_auth_expired_and_redacted() -> None:
     """A token Graph cannot parse is code 190 too: AuthExpired, the token not in the message."""
     with FacebookStandIn() as standin:
         adapter = FacebookAdapter("facebook", settings_for(standin),
-                                  {"WST_FACEBOOK_PAGE_TOKEN": "EAAB-wrong"}, timeout=TIMEOUT)
+                                  {"WST_FACEBOOK_PAGE_TOKEN": "EAAB-wrong"}, timeout=TIMEOUT,
+                                  now=wall_clock)
         with pytest.raises(AuthExpired) as caught:
             adapter.check()
     assert "EAAB-wrong" not in str(caught.value)
@@ -135,7 +138,7 @@ def test_empty_account_id_posts_as_the_tokens_page() -> None:
     """Without a Page id, a Page token's `me` is the Page."""
     with FacebookStandIn() as standin:
         adapter = FacebookAdapter("facebook", settings_for(standin, account_id=""), standin.environ,
-                                  timeout=TIMEOUT)
+                                  timeout=TIMEOUT, now=wall_clock)
         adapter.publish(artefact())
         assert standin.create_calls[0].path == "/v21.0/me/feed"
         assert adapter.find(artefact()) is not None

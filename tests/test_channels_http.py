@@ -1,4 +1,4 @@
-"""Adapters' sessions take proxy and CA settings from the environment once, by requests' rules."""
+"""Adapters' sessions take proxy and CA settings from the environment they are given, once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 import requests
 
-from pipeline.channels.http import settle_environment
+from pipeline.channels.http import environ_proxies, settle_environment
 
 
 class _Proxy(BaseHTTPRequestHandler):
@@ -40,31 +40,47 @@ def proxy():
     server.server_close()
 
 
-def test_the_proxy_in_the_environment_is_used_and_read_once(proxy: str,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", proxy)
-    monkeypatch.setenv("http_proxy", proxy)
-    session = settle_environment(requests.Session(), "http://platform.invalid")
+def test_the_proxy_in_the_environment_is_used_and_read_once(proxy: str) -> None:
+    environ = {"HTTP_PROXY": proxy, "http_proxy": proxy}
+    session = settle_environment(requests.Session(), "http://platform.invalid", environ)
     assert session.trust_env is False
-    monkeypatch.delenv("HTTP_PROXY")
-    monkeypatch.delenv("http_proxy")  # a later change of the environment is not re-read
+    environ.clear()  # a later change of the environment is not re-read
     answer = session.get("http://platform.invalid/1.1/statuses", timeout=10)
     assert answer.text == "via proxy"
     assert _Proxy.seen == ["http://platform.invalid/1.1/statuses"]
 
 
-def test_no_proxy_and_the_ca_bundle_follow_requests_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/partnership.pem")
-    local = settle_environment(requests.Session(), "https://127.0.0.1:8443")
+def test_no_proxy_and_the_ca_bundle_follow_requests_rules() -> None:
+    environ = {"HTTPS_PROXY": "http://proxy.invalid:3128", "NO_PROXY": "127.0.0.1,localhost",
+               "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/partnership.pem"}
+    local = settle_environment(requests.Session(), "https://127.0.0.1:8443", environ)
     assert "https" not in local.proxies and local.verify == "/etc/ssl/certs/partnership.pem"
-    monkeypatch.delenv("NO_PROXY")
-    monkeypatch.delenv("no_proxy", raising=False)
-    remote = settle_environment(requests.Session(), "https://graph.facebook.com")
+    del environ["NO_PROXY"]
+    remote = settle_environment(requests.Session(), "https://graph.facebook.com", environ)
     assert remote.proxies["https"] == "http://proxy.invalid:3128"
+
+
+def test_the_process_environment_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the mapping the entry point passed down counts, never os.environ behind it."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/partnership.pem")
+    session = settle_environment(requests.Session(), "https://graph.facebook.com", {})
+    assert session.proxies == {} and session.verify is True
+
+
+@pytest.mark.parametrize(("no_proxy", "url", "bypassed"), [
+    ("10.0.0.0/8", "http://10.1.2.3/x", True),
+    ("10.0.0.0/8", "http://11.1.2.3/x", False),
+    (".facebook.com", "https://graph.facebook.com", True),
+    ("facebook.com", "https://graph.facebook.com", True),
+    ("facebook.com", "https://notfacebook.com", False),
+    ("localhost:8080", "http://localhost:8080/x", True),
+    ("*", "https://graph.facebook.com", True),
+])
+def test_no_proxy_entries(no_proxy: str, url: str, bypassed: bool) -> None:
+    environ = {"http_proxy": "http://proxy.invalid:3128", "https_proxy": "http://proxy.invalid:3128",
+               "no_proxy": no_proxy}
+    assert (environ_proxies(url, environ) == {}) is bypassed
 
 
 class _Redirect(BaseHTTPRequestHandler):
@@ -84,20 +100,17 @@ class _Redirect(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_settled_session_runs_hooks_and_never_follows_a_redirect(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_settled_session_runs_hooks_and_never_follows_a_redirect() -> None:
     """send() on a settled session: the session's headers and response hooks apply, and a 3xx
     to a write is returned as it is, never sent on anywhere."""
     from pipeline.channels.http import send
 
-    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Redirect.posts = []
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        session = settle_environment(requests.Session(), base)
+        session = settle_environment(requests.Session(), base, {})
         seen: list[int] = []
         session.hooks["response"].append(lambda r, *a, **k: seen.append(r.status_code))
         answer = send(session, "test", "POST /statuses", "POST", f"{base}/statuses", write=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channel_contract import ALT, PNG, TEXT, ChannelContract, artefact
+from channel_contract import ALT, PNG, TEXT, ChannelContract, artefact, wall_clock
 from conftest import ProjectDir
 from standins.facebook import graph_error
 from standins.instagram import WINDOW, InstagramStandIn
@@ -22,6 +22,7 @@ from pipeline.channels.base import (
     Publication,
     RateLimited,
     Rejected,
+    Setup,
     Transient,
     Unconfirmed,
 )
@@ -47,7 +48,8 @@ def settings_for(standin: InstagramStandIn, **extra: Any) -> Channel:
 def adapter_for(standin: InstagramStandIn, slept: list[float] | None = None,
                 **extra: Any) -> InstagramAdapter:
     return InstagramAdapter("instagram", settings_for(standin, **extra), standin.environ,
-                            timeout=TIMEOUT, sleep=(slept if slept is not None else []).append)
+                            timeout=TIMEOUT, sleep=(slept if slept is not None else []).append,
+                            now=wall_clock)
 
 
 def image_in(folder: Path, name: str = "orange-heart.png", data: bytes = PNG) -> Path:
@@ -309,10 +311,9 @@ def test_graph_rate_codes_without_a_time_retry_in_an_hour(tmp_path: Path) -> Non
         assert caught.value.retry_at == reset == NOW + timedelta(hours=1)
 
 
-def test_the_registry_builds_the_adapter_for_live_instagram(standin: InstagramStandIn,
-                                                            tmp_path: Path) -> None:
-    adapter = make_adapter("instagram", settings_for(standin), standin.environ, dry_run=False,
-                           outbox=tmp_path / "outbox")
+def test_the_registry_builds_the_adapter_for_live_instagram(standin: InstagramStandIn) -> None:
+    adapter = make_adapter("instagram", settings_for(standin), Setup(standin.environ, wall_clock),
+                           dry_run=False)
     assert isinstance(adapter, InstagramAdapter)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channel_contract import ALT, PNG, TEXT, ChannelContract, artefact
+from channel_contract import ALT, PNG, TEXT, ChannelContract, artefact, wall_clock
 from standins.linkedin import LinkedInStandIn, error
 from standins.server import Call, Reply, StandIn
 from test_metrics_support import write_config
@@ -32,7 +32,8 @@ def settings_for(standin: LinkedInStandIn, **extra: Any) -> Channel:
 
 def adapter_for(standin: LinkedInStandIn, slept: list[float] | None = None, **extra: Any) -> LinkedInAdapter:
     return LinkedInAdapter("linkedin", settings_for(standin, **extra), standin.environ,
-                           timeout=TIMEOUT, sleep=(slept if slept is not None else []).append)
+                           timeout=TIMEOUT, sleep=(slept if slept is not None else []).append,
+                           now=wall_clock)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channel_contract import PNG, TEXT, ChannelContract, artefact
+from channel_contract import PNG, TEXT, ChannelContract, artefact, wall_clock
 from standins.mastodon import MastodonStandIn, error
 
 from pipeline.channels.base import AuthExpired, Rejected, Transient
@@ -28,7 +28,7 @@ def adapter_for(standin: MastodonStandIn, **extra: Any) -> MastodonAdapter:
     """An adapter on the stand-in whose waits return at once (recorded in `.slept`)."""
     slept: list[float] = []
     adapter = MastodonAdapter("mastodon", settings_for(standin, **extra), standin.environ,
-                              timeout=TIMEOUT, sleep=slept.append)
+                              timeout=TIMEOUT, sleep=slept.append, now=wall_clock)
     adapter.slept = slept  # type: ignore[attr-defined]
     return adapter
 

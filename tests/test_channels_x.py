@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from channel_contract import TEXT, ChannelContract, artefact
+from channel_contract import TEXT, ChannelContract, artefact, wall_clock
 from standins.x import XStandIn
 
 from pipeline.channels.base import AuthExpired, Rejected, Transient
@@ -28,7 +28,7 @@ def settings_for(standin: XStandIn, **extra: Any) -> Channel:
 def channel() -> Iterator[tuple[XAdapter, XStandIn]]:
     """An X adapter and the started stand-in it talks to."""
     with XStandIn() as standin:
-        yield XAdapter("x", settings_for(standin), standin.environ, timeout=TIMEOUT), standin
+        yield XAdapter("x", settings_for(standin), standin.environ, timeout=TIMEOUT, now=wall_clock), standin
 
 
 class TestXContract(ChannelContract):
@@ -89,7 +89,7 @@ def test_find_uses_the_id_from_users_me_once(channel: tuple[XAdapter, XStandIn])
 def test_bad_request_is_rejected() -> None:
     """A 400 (e.g. an unknown media id) is Rejected, not retried."""
     with XStandIn() as standin:
-        adapter = XAdapter("x", settings_for(standin), standin.environ, timeout=TIMEOUT)
+        adapter = XAdapter("x", settings_for(standin), standin.environ, timeout=TIMEOUT, now=wall_clock)
         standin.answer_next(standin._invalid("text", "Tweet text is too long"))
         with pytest.raises(Rejected) as caught:
             adapter.publish(artefact())
@@ -101,7 +101,7 @@ def test_wrong_secret_is_refused_by_signature() -> None:
     """A wrong consumer secret fails the stand-in's signature check as X would: AuthExpired."""
     with XStandIn() as standin:
         environ = {**standin.environ, "WST_X_CONSUMER_SECRET": "not-the-secret"}
-        adapter = XAdapter("x", settings_for(standin), environ, timeout=TIMEOUT)
+        adapter = XAdapter("x", settings_for(standin), environ, timeout=TIMEOUT, now=wall_clock)
         with pytest.raises(AuthExpired):
             adapter.check()
 
@@ -110,6 +110,6 @@ def test_nothing_listening_is_transient() -> None:
     """A refused connection never reached X, so it is Transient, not Unconfirmed."""
     with XStandIn() as standin:
         settings = settings_for(standin)
-    adapter = XAdapter("x", settings, standin.environ, timeout=TIMEOUT)
+    adapter = XAdapter("x", settings, standin.environ, timeout=TIMEOUT, now=wall_clock)
     with pytest.raises(Transient):
         adapter.publish(artefact())

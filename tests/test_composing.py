@@ -18,9 +18,9 @@ from conftest import Clock, ProjectDir
 from PIL import Image
 from workflow_helpers import APPROVER, CHAIR, WRITER, Rig, set_people
 
+from pipeline.check import load_project
 from pipeline.config import load_config
 from pipeline.errors import Invalid, NotAllowed
-from pipeline.project import load_project
 from pipeline.services import approvals, freeze, images, planning, posting
 from pipeline.services.approvals import Selection
 from pipeline.states import State

@@ -220,7 +220,7 @@ def test_a_v0_1_store_is_upgraded_with_every_row_kept(v0_1_url: str) -> None:
         records = Records(store)
         assert [c["month"] for c in records.concerns()] == ["2026-09", "2026-10"]
         assert records.engagement(NOW.date().replace(day=1), NOW.date())[0]["people"] == 120
-        assert Deliveries(store, "workforce-email").sent() == {"<abc@wst.invalid>"}
+        assert Deliveries(store, "workforce-email", lambda: NOW).sent() == {"<abc@wst.invalid>"}
         assert ledger.health.all()["facebook"].flagged is True
         holder = store.lock_holder()
         assert holder is not None and holder.owner == "host:123:abcd"

@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.calendar import occurrences, windows
+from pipeline.check import load_project
 from pipeline.config import load_config
 from pipeline.content import Post
 from pipeline.plan import HELD, PLANNED, PROVISIONAL, Plan, make_plan
-from pipeline.project import CampaignPost, Located, Project, load_project, load_schedules
+from pipeline.project import CampaignPost, Located, Project, load_schedules
 from pipeline.timing import exists
 from pipeline.tomlfile import parse_toml
 

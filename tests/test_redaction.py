@@ -108,7 +108,7 @@ def x_case() -> Iterator[tuple[ChannelAdapter, Any, list[str]]]:
         channel = Channel(kind="x", api_base=s.base_url, handle="@wvsafeguarding",
                           **{f"{k}_env": f"WST_X_{k.upper()}" for k in
                              ("consumer_key", "consumer_secret", "access_token", "access_secret")})
-        yield XAdapter("x", channel, s.environ, timeout=TIMEOUT), s, s.secrets
+        yield XAdapter("x", channel, s.environ, timeout=TIMEOUT, now=lambda: NOW), s, s.secrets
 
 
 @contextmanager
@@ -116,7 +116,7 @@ def facebook_case() -> Iterator[tuple[ChannelAdapter, Any, list[str]]]:
     with FacebookStandIn() as s:
         channel = Channel(kind="facebook", api_base=s.base_url, api_version=s.version,
                           account_id=s.page_id, token_env="WST_FACEBOOK_PAGE_TOKEN")
-        yield FacebookAdapter("facebook", channel, s.environ, timeout=TIMEOUT), s, s.secrets
+        yield FacebookAdapter("facebook", channel, s.environ, timeout=TIMEOUT, now=lambda: NOW), s, s.secrets
 
 
 @contextmanager
@@ -133,7 +133,7 @@ def bluesky_case() -> Iterator[tuple[ChannelAdapter, Any, list[str]]]:
 def mastodon_case() -> Iterator[tuple[ChannelAdapter, Any, list[str]]]:
     with MastodonStandIn() as s:
         channel = Channel(kind="mastodon", api_base=s.base_url, token_env="WST_MASTODON_TOKEN")
-        yield MastodonAdapter("mastodon", channel, s.environ, timeout=TIMEOUT), s, s.secrets
+        yield MastodonAdapter("mastodon", channel, s.environ, timeout=TIMEOUT, now=lambda: NOW), s, s.secrets
 
 
 @contextmanager

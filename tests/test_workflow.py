@@ -19,8 +19,8 @@ from standins.smtp import SmtpStandIn
 from workflow_helpers import APPROVER, CHAIR, WRITER, Rig, add_bulletin, set_people
 
 from pipeline.bulletin_draft import write_draft
+from pipeline.check import load_project
 from pipeline.errors import Invalid, NotAllowed
-from pipeline.project import load_project
 from pipeline.services import approvals, bulletins, freeze, posting, statuses
 from pipeline.services.approvals import Selection
 from pipeline.services.notices import tell_approvers

@@ -127,8 +127,22 @@ class Publication:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What an adapter is built from besides its own settings: the environment and the clock
+    the entry point passed in, the loaded config (its folder, its people, the outbox) and the
+    store (where a mailing channel keeps its sent-log)."""
+
+    environ: Mapping[str, str]
+    now: Callable[[], datetime]
+    config: Any = None                # pipeline.config.Config
+    store: Any = None                 # pipeline.store.Store
+    timeout: float = 30.0
+
+
 class ChannelAdapter(ABC):
-    """One publishing channel. Secrets come from `environ` by the names config gives."""
+    """One publishing channel. Secrets come from `environ` by the names config gives; the time
+    from `now`, a clock the entry point passes in: an adapter reads neither by itself."""
 
     kind: str = ""
 
@@ -141,14 +155,27 @@ class ChannelAdapter(ABC):
                 setattr(cls, name, redacting(cls.__dict__[name]))
 
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
-                 timeout: float = 30.0, sleep: Callable[[float], None] | None = None):
+                 now: Callable[[], datetime], timeout: float = 30.0,
+                 sleep: Callable[[float], None] | None = None):
         self.name = name
         self.settings = settings          # pipeline.config.Channel
         self.environ = environ
+        self.now = now                    # the clock the entry point passed in (UTC)
         self.timeout = timeout
         self.sleep = sleep
         # Every secret config names for this channel; an adapter adds the tokens it is issued.
         self.redactor = Redactor.of(settings.env_names.values(), environ)
+
+    @classmethod
+    def from_settings(cls, name: str, settings: Any, setup: Setup) -> ChannelAdapter:
+        """This kind of adapter for channel `name`, built from its settings and the setup."""
+        return cls(name, settings, setup.environ, now=setup.now, timeout=setup.timeout)
+
+    @classmethod
+    def settled(cls, settings: Any, setup: Setup) -> Any:
+        """The channel's settings with this kind's defaults that depend on the rest of config
+        filled in; the outbox standing in for the channel in dry-run gets the same."""
+        return settings
 
     def secret(self, key: str) -> str:
         """The credential `key` (e.g. 'token'), or AuthExpired naming the variable to set."""

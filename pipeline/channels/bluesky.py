@@ -66,13 +66,11 @@ class BlueskyAdapter(ChannelAdapter):
     kind = "bluesky"
 
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
-                 timeout: float = 30.0, sleep: Callable[[float], None] | None = None,
-                 now: Callable[[], datetime] | None = None, http: requests.Session | None = None):
-        super().__init__(name, settings, environ, timeout=timeout, sleep=sleep)
-        # The clock is read only here at the edge; tests pass their own.
-        self.now = now or (lambda: datetime.now(UTC))
+                 now: Callable[[], datetime], timeout: float = 30.0,
+                 sleep: Callable[[float], None] | None = None, http: requests.Session | None = None):
+        super().__init__(name, settings, environ, now=now, timeout=timeout, sleep=sleep)
         self.base = (settings.api_base or DEFAULT_BASE).rstrip("/")
-        self.http = http or settle_environment(requests.Session(), self.base)
+        self.http = settle_environment(http or requests.Session(), self.base, environ)
         self._session: dict[str, str] | None = None
         self.create_session_calls = 0  # so a caller (and the tests) can see logins are rare
 

@@ -9,6 +9,7 @@ one mapping of Graph's error answers to ours), each speaking of its platform thr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from pipeline.channels.base import (
     Transient,
 )
 from pipeline.channels.http import Wording, answered_at, send, settle_environment
+from pipeline.images import media_type
 
 GRAPH = "https://graph.facebook.com"
 # app, user, Page, custom, Page business-use-case and Instagram business-use-case limits
@@ -41,7 +43,6 @@ RECENT = 100                                   # the most one feed page holds
 WORDING = Wording("could not connect to Facebook (timed out)", "Facebook did not answer in time",
                   "the connection to Facebook broke after sending", "could not connect to Facebook",
                   "the post may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class GraphAdapter(ChannelAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._session = settle_environment(requests.Session(), self.settings.api_base or GRAPH)
+        self._session = settle_environment(requests.Session(), self.settings.api_base or GRAPH,
+                                           self.environ)
 
     def _call(self, method: str, path: str, *, sending: bool, params: dict[str, Any] | None = None,
               data: dict[str, Any] | None = None, files: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -99,7 +101,7 @@ class GraphAdapter(ChannelAdapter):
             body = {}
         if response.ok and isinstance(body, dict):
             return body, response
-        raise graph_error(self.name, response, body, "request", self.voice)
+        raise graph_error(self.name, response, body, "request", self.now, self.voice)
 
 
 class FacebookAdapter(GraphAdapter):
@@ -146,8 +148,9 @@ class FacebookAdapter(GraphAdapter):
 
 
 def graph_error(channel: str, response: requests.Response, body: Any, what: str,
-                voice: GraphVoice = FACEBOOK) -> ChannelError:
-    """Our error for a failed Graph answer (shared with the metrics sources); `what` was refused.
+                now: Callable[[], datetime], voice: GraphVoice = FACEBOOK) -> ChannelError:
+    """Our error for a failed Graph answer (shared with the metrics sources); `what` was refused;
+    `now` is the caller's clock, read only when Graph's answer carries no date.
     Graph may quote the token back: the channel role's one redaction step removes it."""
     error = body.get("error", {}) if isinstance(body, dict) else {}
     code, subcode = error.get("code"), error.get("error_subcode")
@@ -156,7 +159,7 @@ def graph_error(channel: str, response: requests.Response, body: Any, what: str,
     if code == 190 or response.status_code == 401:
         return AuthExpired(channel, f"{voice.token} no longer works: {detail}; {voice.renew}")
     if code in RATE_CODES or subcode in RATE_SUBCODES:
-        return RateLimited(channel, _retry_at(response), f"rate limited: {detail}")
+        return RateLimited(channel, _retry_at(response, now), f"rate limited: {detail}")
     if voice.permissions and code in PERMISSION_CODES:
         return AuthExpired(channel, f"{voice.token} lacks a permission: {detail}; "
                            f"it needs {voice.permissions}")
@@ -166,9 +169,9 @@ def graph_error(channel: str, response: requests.Response, body: Any, what: str,
     return Rejected(channel, f"{voice.platform} refused the {what}: {detail}")
 
 
-def _retry_at(response: requests.Response) -> datetime:
+def _retry_at(response: requests.Response, now: Callable[[], datetime]) -> datetime:
     """When Meta says access returns (Business Use Case header), else an hour after it answered."""
-    answered = answered_at(response)
+    answered = answered_at(response, now)
     minutes = 0
     try:
         usage = json.loads(response.headers.get("x-business-use-case-usage", "{}"))
@@ -181,7 +184,7 @@ def _retry_at(response: requests.Response) -> datetime:
 
 
 def _file(image: Path) -> tuple[str, bytes, str]:
-    return image.name, image.read_bytes(), MIME.get(image.suffix.lower(), "application/octet-stream")
+    return image.name, image.read_bytes(), media_type(image)
 
 
 def _url(post_id: str) -> str:

@@ -7,12 +7,15 @@ Transient. Each adapter keeps its own words for these through a `Wording`.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+from urllib.request import proxy_bypass_environment
 
 import requests
+from requests.utils import address_in_network, is_ipv4_address, is_valid_cidr
 from urllib3.exceptions import NewConnectionError
 
 from pipeline.channels.base import ChannelError, Transient, Unconfirmed
@@ -86,25 +89,55 @@ def _direct(session: requests.Session, method: str, url: str, *, timeout: float,
     return requests.hooks.dispatch_hook("response", session.hooks, response)
 
 
-def settle_environment(session: requests.Session, url: str) -> requests.Session:
-    """Take the proxy and CA-bundle settings for `url`'s host from the environment once.
+def settle_environment(session: requests.Session, url: str,
+                       environ: Mapping[str, str]) -> requests.Session:
+    """Take the proxy and CA-bundle settings for `url`'s host from `environ` once.
 
     With its default `trust_env`, requests re-reads the proxy variables (and checks no_proxy)
     on every request, a measurable share of a post's CPU when hundreds go out at once. An
-    adapter talks to one host, so the answer is worked out once here, by requests' own rules:
-    HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, and REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE. (The one
-    thing given up is ~/.netrc credentials, which no adapter uses: each sends its own.)"""
-    session.proxies.update(requests.utils.get_environ_proxies(url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    adapter talks to one host, so the answer is worked out once here, from the `environ` the
+    entry point passed down, by the usual rules: HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (lower
+    case first), and REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE. (The one thing given up is ~/.netrc
+    credentials, which no adapter uses: each sends its own.)"""
+    session.proxies.update(environ_proxies(url, environ))
+    bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE")
     if bundle and session.verify is True:
         session.verify = bundle
     session.trust_env = False
     return session
 
 
-def answered_at(response: requests.Response) -> datetime:
-    """When the platform answered (its Date header), so an adapter reads no clock of its own."""
+def environ_proxies(url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The proxies (scheme → address) `environ` names for `url`; none when NO_PROXY covers it."""
+    proxies: dict[str, str] = {}
+    # as urllib does: any case first, then lower case wins; an empty lower-case one unsets
+    for name, value in environ.items():
+        if value and name.lower().endswith("_proxy"):
+            proxies[name.lower()[:-6]] = value
+    for name, value in environ.items():
+        if name.endswith("_proxy"):
+            if value:
+                proxies[name[:-6]] = value
+            else:
+                proxies.pop(name[:-6], None)
+    no_proxy = proxies.pop("no", "")
+    host = urlsplit(url).hostname or ""
+    if no_proxy and _bypassed(host, urlsplit(url).netloc.rpartition("@")[2], no_proxy):
+        return {}
+    return proxies
+
+
+def _bypassed(host: str, host_port: str, no_proxy: str) -> bool:
+    """True when NO_PROXY covers the host (an address or CIDR block, or a name suffix)."""
+    entries = [e.strip() for e in no_proxy.split(",") if e.strip()]
+    if is_ipv4_address(host):
+        return any(address_in_network(host, e) if is_valid_cidr(e) else host == e for e in entries)
+    return bool(proxy_bypass_environment(host_port or host, {"no": no_proxy}))
+
+
+def answered_at(response: requests.Response, now: Callable[[], datetime]) -> datetime:
+    """When the platform answered (its Date header), else `now()`: the adapter's clock."""
     try:
         return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
     except (KeyError, TypeError, ValueError):
-        return datetime.now(UTC)
+        return now()

@@ -67,7 +67,8 @@ class InstagramAdapter(GraphAdapter):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # The website is another host than Graph: its own proxy settings, and never the token.
-        self._site = settle_environment(requests.Session(), self.settings.image_base_url or GRAPH)
+        self._site = settle_environment(requests.Session(), self.settings.image_base_url or GRAPH,
+                                        self.environ)
 
     # -- the role --------------------------------------------------------------------------
 
@@ -151,7 +152,7 @@ class InstagramAdapter(GraphAdapter):
         window = timedelta(seconds=int(config.get("quota_duration") or QUOTA_WINDOW.total_seconds()))
         if used < total:
             return
-        frees = self._window_frees(used - total + 1, window, answered_at(response))
+        frees = self._window_frees(used - total + 1, window, answered_at(response, self.now))
         raise RateLimited(self.name, frees, f"the account has published {used} of the {total} posts "
                           f"Instagram allows through its API in {window.total_seconds() / 3600:g} "
                           "hours")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from email.utils import parsedate_to_datetime
@@ -36,6 +37,7 @@ from pipeline.channels.base import (
     Unconfirmed,
 )
 from pipeline.channels.http import Wording, answered_at, send, settle_environment
+from pipeline.images import media_type
 
 API = "https://api.linkedin.com"
 RESTLI = "2.0.0"
@@ -50,7 +52,6 @@ PERMISSIONS = ("w_organization_social and r_organization_social (rw_organization
 WORDING = Wording("could not connect to LinkedIn (timed out)", "LinkedIn did not answer in time",
                   "the connection to LinkedIn broke after sending", "could not connect to LinkedIn",
                   "the post may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 # Kept as written: links (whole, or they break) and hashtags (so they stay hashtags). A link
 # does not take a closing bracket or a full stop after it: "(see https://x.org)."
 _VERBATIM = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'}]|(?<![\w#&])#\w+")
@@ -90,7 +91,7 @@ class LinkedInAdapter(ChannelAdapter):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.base = (self.settings.api_base or API).rstrip("/")
-        self._session = settle_environment(requests.Session(), self.base)
+        self._session = settle_environment(requests.Session(), self.base, self.environ)
         self._uploads: dict[str, requests.Session] = {}   # upload host → its session
 
     # -- the role --------------------------------------------------------------------------
@@ -156,7 +157,7 @@ class LinkedInAdapter(ChannelAdapter):
         image nobody uses, so none of it counts as a write."""
         upload = self._initialise_upload()
         urn, url = str(upload["image"]), str(upload["uploadUrl"])
-        headers = {"Content-Type": MIME.get(image.suffix.lower(), "application/octet-stream")}
+        headers = {"Content-Type": media_type(image)}
         if _same_site(url, self.base):
             headers["Authorization"] = f"Bearer {self.secret('token')}"   # never to another host
         response = send(self._upload_session(url), self.name, "image upload", "PUT", url, write=False,
@@ -177,7 +178,7 @@ class LinkedInAdapter(ChannelAdapter):
     def _upload_session(self, url: str) -> requests.Session:
         host = urlsplit(url).netloc
         if host not in self._uploads:
-            self._uploads[host] = settle_environment(requests.Session(), url)
+            self._uploads[host] = settle_environment(requests.Session(), url, self.environ)
         return self._uploads[host]
 
     # -- the one place that talks to LinkedIn ------------------------------------------------
@@ -212,7 +213,7 @@ class LinkedInAdapter(ChannelAdapter):
         detail = detail.replace(token, "[token]") if token else detail
         status = response.status_code
         if status == 429:
-            raise RateLimited(self.name, _retry_at(response, message), f"rate limited: {detail}")
+            raise RateLimited(self.name, _retry_at(response, message, self.now), f"rate limited: {detail}")
         if status == 401:
             raise AuthExpired(self.name, f"LinkedIn refused the token: {detail}; generate a new "
                               f"access token (they last 60 days) with {PERMISSIONS}")
@@ -230,10 +231,10 @@ class LinkedInAdapter(ChannelAdapter):
         raise Rejected(self.name, f"LinkedIn refused the request: {detail}")
 
 
-def _retry_at(response: requests.Response, message: str) -> datetime:
+def _retry_at(response: requests.Response, message: str, now: Callable[[], datetime]) -> datetime:
     """Retry-After (seconds or a date) when LinkedIn sends it; its daily limits reset at
     midnight UTC; any other throttle, a few minutes after it answered."""
-    answered = answered_at(response)
+    answered = answered_at(response, now)
     after = response.headers.get("Retry-After", "").strip()
     if after.isdigit():
         return answered + timedelta(seconds=int(after))

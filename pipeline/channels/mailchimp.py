@@ -17,9 +17,10 @@ from pipeline.channels.base import (
     Publication,
     RateLimited,
     Rejected,
+    Setup,
     Transient,
 )
-from pipeline.channels.http import send
+from pipeline.channels.http import send, settle_environment
 
 # Mailchimp sends no rate headers (platforms.md): after a 429 wait this long before trying again.
 RATE_LIMIT_WAIT = timedelta(seconds=60)
@@ -53,12 +54,21 @@ class MailchimpAdapter(ChannelAdapter):
     kind = "mailchimp"
 
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
-                 timeout: float = 120.0, sleep: Callable[[float], None] | None = None,
-                 now: Callable[[], datetime] | None = None, http: requests.Session | None = None):
+                 now: Callable[[], datetime], timeout: float = 120.0,
+                 sleep: Callable[[float], None] | None = None, http: requests.Session | None = None):
         # 120 s is Mailchimp's own request timeout: waiting longer cannot help.
-        super().__init__(name, settings, environ, timeout=timeout, sleep=sleep)
-        self.now = now or (lambda: datetime.now(UTC))
+        super().__init__(name, settings, environ, now=now, timeout=timeout, sleep=sleep)
         self.http = http or requests.Session()
+
+    @classmethod
+    def settled(cls, settings: Any, setup: Setup) -> Any:
+        """The business unit queues the bulletin, so it gets the test send unless config
+        names who does."""
+        if settings.test_recipients:
+            return settings
+        unit = [p.email for p in setup.config.settings.people.values()
+                if "business-unit" in p.roles and p.email]
+        return settings.model_copy(update={"test_recipients": unit})
 
     # -- the ChannelAdapter role ---------------------------------------------------------------
 
@@ -176,6 +186,8 @@ class MailchimpAdapter(ChannelAdapter):
         """Send one request with basic auth and return its JSON ({} for 204), or raise."""
         api_key = self.secret("api_key")
         url = self._base(api_key) + path
+        if self.http.trust_env:   # the data centre is known once the key is: settle for it
+            settle_environment(self.http, url, self.environ)
         action = f"{method} {path}"
         response = send(self.http, self.name, action, method, url, write=write, timeout=self.timeout,
                         auth=("wst", api_key), json=json, params=params,

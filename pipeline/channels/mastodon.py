@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import Wording, send, settle_environment
+from pipeline.channels.http import Wording, answered_at, send, settle_environment
+from pipeline.images import media_type
 
 RATE_PERIOD = timedelta(minutes=5)   # Mastodon's window, when a 429 carries no reset
 RECENT = 40                          # the most one page of an account's statuses holds
@@ -37,8 +38,6 @@ URL = re.compile(r"https?://[^\s<>\"]+")
 WORDING = Wording("could not connect to the instance (timed out)", "the instance did not answer in time",
                   "the connection broke after sending", "could not connect to the instance",
                   "the status may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-        ".webp": "image/webp"}
 
 
 class MastodonAdapter(ChannelAdapter):
@@ -48,7 +47,8 @@ class MastodonAdapter(ChannelAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._session = settle_environment(requests.Session(), self.settings.api_base or "")
+        self._session = settle_environment(requests.Session(), self.settings.api_base or "",
+                                           self.environ)
         self._limits: tuple[int, int] | None = None     # (max characters, characters per URL)
         self._account_id = ""
 
@@ -106,7 +106,7 @@ class MastodonAdapter(ChannelAdapter):
 
     def _upload(self, image: Path, alt: str) -> str:
         """POST /api/v2/media with the alt text; waits (bounded) while the instance processes it."""
-        mime = MIME.get(image.suffix.lower(), "application/octet-stream")
+        mime = media_type(image)
         # A lost upload leaves at most an unattached file the instance cleans up: not a post.
         response = self._call("POST", "/api/v2/media", sending=False, data={"description": alt},
                               files={"file": (image.name, image.read_bytes(), mime)})
@@ -136,7 +136,7 @@ class MastodonAdapter(ChannelAdapter):
             return response
         detail = f"{_message(response)} (HTTP {status})"
         if status == 429:
-            raise RateLimited(self.name, _reset_at(response), f"rate limited: {detail}")
+            raise RateLimited(self.name, _reset_at(response, self.now), f"rate limited: {detail}")
         if status == 401 or (status == 403 and "scope" in detail.lower()):
             raise AuthExpired(self.name, f"the instance refused the token: {detail}; "
                               "create a new access token with write:statuses and write:media")
@@ -153,17 +153,13 @@ def _message(response: requests.Response) -> str:
     return str(body.get("error") or response.reason) if isinstance(body, dict) else response.reason
 
 
-def _reset_at(response: requests.Response) -> datetime:
+def _reset_at(response: requests.Response, now: Callable[[], datetime]) -> datetime:
     """X-RateLimit-Reset (ISO 8601), else a window after the instance answered."""
     try:
         return datetime.fromisoformat(response.headers["X-RateLimit-Reset"]).astimezone(UTC)
     except (KeyError, ValueError):
         pass
-    try:
-        answered = parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
-    except (KeyError, TypeError, ValueError):
-        answered = datetime.now(UTC)
-    return answered + RATE_PERIOD
+    return answered_at(response, now) + RATE_PERIOD
 
 
 def _plain(content: str) -> str:

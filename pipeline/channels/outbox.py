@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.channels.base import Artefact, ChannelAdapter, Publication, Rejected
+from pipeline.channels.base import Artefact, ChannelAdapter, Publication, Rejected, Setup
 
 
 def safe_name(item_id: str) -> str:
@@ -24,6 +24,13 @@ class OutboxAdapter(ChannelAdapter):
     def __init__(self, name: str, settings, environ, *, folder: Path, **kwargs):
         super().__init__(name, settings, environ, **kwargs)
         self.folder = folder / name
+
+    @classmethod
+    def from_settings(cls, name: str, settings: Any, setup: Setup) -> OutboxAdapter:
+        """The outbox of channel `name`, in the folder config.toml names."""
+        config = setup.config
+        return cls(name, settings, setup.environ, now=setup.now, timeout=setup.timeout,
+                   folder=config.resolve(config.settings.paths.outbox))
 
     def _path(self, artefact: Artefact) -> Path:
         return self.folder / f"{safe_name(artefact.item_id)}.{artefact.idempotency_key}.json"

@@ -6,10 +6,9 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from pipeline.channels.base import ChannelAdapter
+from pipeline.channels.base import ChannelAdapter, Setup
 from pipeline.channels.registry import make_adapter
 from pipeline.config import Config
-from pipeline.deliveries import Deliveries
 from pipeline.store import Store
 
 
@@ -19,9 +18,8 @@ class Adapters:
     def __init__(self, config: Config, environ: Mapping[str, str], store: Store,
                  clock: Callable[[], datetime], dry_run_for: Callable[[str], bool]):
         self.config = config
-        self.environ = environ
-        self.store = store
-        self.clock = clock
+        self.setup = Setup(environ, clock, config, store,
+                           timeout=config.settings.scheduler.request_timeout_seconds)
         self.dry_run_for = dry_run_for
         self._built: dict[str, ChannelAdapter] = {}
         self._lock = threading.Lock()
@@ -42,19 +40,5 @@ class Adapters:
         return self._build(channel, dry_run=True)
 
     def _build(self, channel: str, *, dry_run: bool) -> ChannelAdapter:
-        config = self.config
-        settings = config.settings.channels[channel]
-        extra = {}
-        if settings.kind == "smtp" and not dry_run:
-            # the recipients file is relative to config.toml; the sent-log lives in
-            # the store so a resumed send skips recipients already sent to
-            log_ = Deliveries(self.store, channel)
-            extra = {"base_dir": config.root, "sent": log_.sent(), "on_sent": log_.record}
-        if settings.kind == "mailchimp" and not settings.test_recipients:
-            # the business unit queues the bulletin, so it gets the test send
-            unit = [p.email for p in config.settings.people.values()
-                    if "business-unit" in p.roles and p.email]
-            settings = settings.model_copy(update={"test_recipients": unit})
-        return make_adapter(channel, settings, self.environ, dry_run=dry_run,
-                            outbox=config.resolve(config.settings.paths.outbox),
-                            timeout=config.settings.scheduler.request_timeout_seconds, **extra)
+        return make_adapter(channel, self.config.settings.channels[channel], self.setup,
+                            dry_run=dry_run)

@@ -32,9 +32,11 @@ from pipeline.channels.base import (
     ChannelAdapter,
     Publication,
     Rejected,
+    Setup,
     Transient,
     Unconfirmed,
 )
+from pipeline.deliveries import Deliveries
 from pipeline.files import MB, FileRefused, inside, regular
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
@@ -109,14 +111,13 @@ class SmtpAdapter(ChannelAdapter):
     kind = "smtp"
 
     def __init__(self, name: str, settings: Any, environ: Mapping[str, str], *,
-                 timeout: float = 30.0, sleep: Callable[[float], None] | None = None,
-                 now: Callable[[], datetime] | None = None,
+                 now: Callable[[], datetime], timeout: float = 30.0,
+                 sleep: Callable[[float], None] | None = None,
                  recipients: Iterable[str] | None = None, base_dir: Path | None = None,
                  sent: MutableSet[str] | None = None,
                  on_sent: Callable[[str, str], None] | None = None,
                  tls_context: ssl.SSLContext | None = None):
-        super().__init__(name, settings, environ, timeout=timeout, sleep=sleep)
-        self.now = now or (lambda: datetime.now(UTC))
+        super().__init__(name, settings, environ, now=now, timeout=timeout, sleep=sleep)
         # An explicit list wins; otherwise settings.recipients_file, relative to base_dir
         # (the config file's folder, which only the caller knows).
         self._explicit = None if recipients is None else _unique(Recipient(*_split(r)) for r in recipients)
@@ -125,6 +126,14 @@ class SmtpAdapter(ChannelAdapter):
         self.on_sent = on_sent
         self.tls_context = tls_context or ssl.create_default_context()
         self.domain = (settings.from_address.rpartition("@")[2] or "wst.invalid").lower()
+
+    @classmethod
+    def from_settings(cls, name: str, settings: Any, setup: Setup) -> SmtpAdapter:
+        """The recipients file is relative to config.toml; the sent-log lives in the store, so a
+        resumed send skips recipients already sent to."""
+        log_ = Deliveries(setup.store, name, setup.now)
+        return cls(name, settings, setup.environ, now=setup.now, timeout=setup.timeout,
+                   base_dir=setup.config.root, sent=log_.sent(), on_sent=log_.record)
 
     # -- the ChannelAdapter role ---------------------------------------------------------------
 

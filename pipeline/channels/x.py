@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,8 @@ from pipeline.channels.base import (
     Rejected,
     Transient,
 )
-from pipeline.channels.http import Wording, settle_environment, transport_error
+from pipeline.channels.http import Wording, answered_at, settle_environment, transport_error
+from pipeline.images import media_type
 
 # tweepy builds every address on this host (BaseClient.request); we re-address on the session.
 TWEEPY_HOST = "https://api.twitter.com"
@@ -34,8 +34,6 @@ RECENT = 100                          # the most one timeline page holds
 WORDING = Wording("could not connect to X (timed out)", "X did not answer in time",
                   "the connection to X broke after sending", "could not connect to X",
                   "the tweet may exist")
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-        ".webp": "image/webp"}
 
 
 class _Rebase(HTTPAdapter):
@@ -107,7 +105,7 @@ class XAdapter(ChannelAdapter):
             base = self.settings.api_base or TWEEPY_HOST
             # The trailing slash keeps look-alike hosts (api.twitter.com.example) off this adapter.
             client.session.mount(TWEEPY_HOST + "/", _Rebase(base, self.timeout))
-            settle_environment(client.session, base)
+            settle_environment(client.session, base, self.environ)
             self._client = client
         return self._client
 
@@ -123,7 +121,7 @@ class XAdapter(ChannelAdapter):
         auth = OAuth1(client.consumer_key, client_secret=client.consumer_secret,
                       resource_owner_key=client.access_token,
                       resource_owner_secret=client.access_token_secret)
-        mime = MIME.get(image.suffix.lower(), "application/octet-stream")
+        mime = media_type(image)
         # An upload that times out leaves at most an orphan that X expires: retrying is safe.
         with self._errors(sending=False):
             uploaded = _checked(client.session.post(
@@ -146,7 +144,7 @@ class XAdapter(ChannelAdapter):
         try:
             yield
         except tweepy.TooManyRequests as exc:
-            raise RateLimited(self.name, _reset_at(exc)) from exc
+            raise RateLimited(self.name, _reset_at(exc, self.now)) from exc
         except tweepy.Unauthorized as exc:
             raise AuthExpired(self.name, "X refused the credentials (401): renew the access "
                               "token and secret") from exc
@@ -179,18 +177,10 @@ def _checked(response: requests.Response) -> requests.Response:
     return response
 
 
-def _reset_at(exc: tweepy.TooManyRequests) -> datetime:
+def _reset_at(exc: tweepy.TooManyRequests, now: Callable[[], datetime]) -> datetime:
     if exc.reset_time is not None:
         return datetime.fromtimestamp(exc.reset_time, UTC)
-    return _answered_at(exc.response) + RATE_WINDOW
-
-
-def _answered_at(response: requests.Response) -> datetime:
-    """When the platform answered (its Date header), so no clock is read here."""
-    try:
-        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
-    except (KeyError, TypeError, ValueError):
-        return datetime.now(UTC)
+    return answered_at(exc.response, now) + RATE_WINDOW
 
 
 def _reason(exc: tweepy.HTTPException) -> str:

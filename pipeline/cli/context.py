@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 from dateutil import parser as dateparser
 
+from pipeline.check import load_project
 from pipeline.config import Config, ConfigError, load_config
-from pipeline.project import Project, load_project
+from pipeline.project import Project
 from pipeline.services.actor import Actor, known_person
 from pipeline.timing import repeated, resolve_local
 from pipeline.workspace import Workspace

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,17 +16,8 @@ from pipeline.metrics.snapshots import Snapshot
 from pipeline.redaction import Redactor
 
 T = TypeVar("T")
+A = TypeVar("A")
 
-# kind → "module:Class"; imported only when a channel of that kind has something due.
-SOURCES = {
-    "x": "pipeline.metrics.x:XSource",
-    "facebook": "pipeline.metrics.facebook:FacebookSource",
-    "instagram": "pipeline.metrics.instagram:InstagramSource",
-    "linkedin": "pipeline.metrics.linkedin:LinkedInSource",
-    "bluesky": "pipeline.metrics.bluesky:BlueskySource",
-    "mastodon": "pipeline.metrics.mastodon:MastodonSource",
-    "mailchimp": "pipeline.metrics.mailchimp:MailchimpSource",
-}
 # The field name of a snapshot that says the post itself could not be read (deleted, hidden).
 POST_FIELD = "post"
 # Measures we compute from the platform's own figures are stored under these field names.
@@ -72,16 +62,11 @@ class CollectResult:
         return isinstance(exc, (RateLimited, AuthExpired))
 
 
-def has_source(kind: str) -> bool:
-    """True if engagement can be collected automatically from this kind of channel."""
-    return kind in SOURCES
-
-
 def make_source(name: str, settings: Any, environ: Mapping[str, str], **kwargs: Any) -> MetricSource:
-    """The metric source for channel `name`, chosen by its kind."""
-    module, _, cls = SOURCES[settings.kind].partition(":")
-    source_class = getattr(importlib.import_module(module), cls)
-    return source_class(name, settings, environ, **kwargs)
+    """The metric source for channel `name`, chosen by its kind (pipeline.channels.registry)."""
+    from pipeline.channels.registry import KINDS, load
+
+    return load(KINDS[settings.kind].source)(name, settings, environ, **kwargs)
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -112,6 +97,18 @@ class MetricSource(ABC):
         self.timeout = timeout
         self.http_calls = 0               # every HTTP answer received, login calls included
         self.redactor = Redactor.of(settings.env_names.values(), environ)
+        self._now: datetime | None = None  # the `now` of the round in progress
+
+    def adapter(self, adapter_class: type[A], **kwargs: Any) -> A:
+        """The channel's adapter to read through: its requests, its errors, this round's clock."""
+        return adapter_class(self.name, self.settings, self.environ, timeout=self.timeout,
+                             now=self.clock, **kwargs)
+
+    def clock(self) -> datetime:
+        """The `now` collect() was given: the clock of the adapter a source reads through (a
+        source is kept between rounds, so its adapter may not keep a time of its own)."""
+        assert self._now is not None, "the clock is read only during collect()"
+        return self._now
 
     @abstractmethod
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
@@ -186,8 +183,9 @@ def _redacted_collect(collect: Callable[..., CollectResult]) -> Callable[..., Co
     from pipeline.channels.base import redacting
 
     @functools.wraps(collect)
-    def wrapper(self: MetricSource, *args: Any, **kwargs: Any) -> CollectResult:
-        result = redacting(collect)(self, *args, **kwargs)
+    def wrapper(self: MetricSource, refs: list[Ref], now: datetime) -> CollectResult:
+        self._now = now
+        result = redacting(collect)(self, refs, now)
         redact = self.redactor
         result.errors = [redact(e) for e in result.errors]
         result.snapshots = [dataclasses.replace(s, reason=redact(s.reason)) if s.reason else s

@@ -32,20 +32,13 @@ class BlueskySource(MetricSource):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._now: datetime | None = None
         # The adapter holds the session and turns XRPC errors into ours; keep this source (and so
         # the session) between rounds, because createSession is limited to about 100 a day.
-        self._adapter = BlueskyAdapter(self.name, self.settings, self.environ, timeout=self.timeout,
-                                       now=self._clock, http=self.counted(requests.Session()))
+        self._adapter = self.adapter(BlueskyAdapter, http=self.counted(requests.Session()))
         self.redactor = self._adapter.redactor  # it learns the session's tokens
-
-    def _clock(self) -> datetime:
-        assert self._now is not None, "the adapter's clock is read only during collect()"
-        return self._now
 
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
         """getPosts 25 at a time; a post the view does not return is recorded as missing."""
-        self._now = now
         result = CollectResult()
         start_calls = self.http_calls
         by_uri = {r.remote_id: r for r in refs}

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipeline.channels.registry import has_source
 from pipeline.config import Config, load_config
 from pipeline.ledger import Entry, Publications
-from pipeline.metrics.base import CollectResult, MetricSource, Ref, has_source, make_source
+from pipeline.metrics.base import CollectResult, MetricSource, Ref, make_source
 from pipeline.metrics.budget import XReads
 from pipeline.metrics.snapshots import Snapshots
 from pipeline.states import State

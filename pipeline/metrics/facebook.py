@@ -23,7 +23,7 @@ from pipeline.channels.facebook import (
     GraphVoice,
     graph_error,
 )
-from pipeline.channels.http import send
+from pipeline.channels.http import send, settle_environment
 from pipeline.metrics.base import (
     POST_FIELD,
     CollectResult,
@@ -64,7 +64,8 @@ class GraphSource(MetricSource):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._session = self.counted(requests.Session())
+        self._session = settle_environment(self.counted(requests.Session()),
+                                           self.settings.api_base or GRAPH, self.environ)
 
     def run(self, ops: list[Op], now: datetime, result: CollectResult,
             relative_url: Callable[[Ref, str | None], str],
@@ -154,7 +155,7 @@ class GraphSource(MetricSource):
             body = None
         if response.ok and isinstance(body, list):
             return body
-        raise graph_error(self.name, response, body, "batch", self.voice)
+        raise graph_error(self.name, response, body, "batch", self.clock, self.voice)
 
     @staticmethod
     def why(error: dict[str, Any]) -> str:

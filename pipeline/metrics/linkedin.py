@@ -44,7 +44,7 @@ class LinkedInSource(MetricSource):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._adapter = LinkedInAdapter(self.name, self.settings, self.environ, timeout=self.timeout)
+        self._adapter = self.adapter(LinkedInAdapter)
         self.counted(self._adapter._session)
 
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:

@@ -43,19 +43,12 @@ class MailchimpSource(MetricSource):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._now: datetime | None = None
-        self._adapter = MailchimpAdapter(self.name, self.settings, self.environ,
-                                         timeout=self.timeout, now=self._clock,
-                                         http=self.counted(requests.Session()))
+        self._adapter = self.adapter(MailchimpAdapter, http=self.counted(requests.Session()))
 
     @property
     def api_version(self) -> str:
         """Mailchimp Marketing API 3.0."""
         return API_VERSION
-
-    def _clock(self) -> datetime:
-        assert self._now is not None, "the adapter's clock is read only during collect()"
-        return self._now
 
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:
         """One report per campaign; a 429 or a dead key ends the round for this account."""

@@ -21,7 +21,7 @@ class MastodonSource(MetricSource):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._adapter = MastodonAdapter(self.name, self.settings, self.environ, timeout=self.timeout)
+        self._adapter = self.adapter(MastodonAdapter)
         self.counted(self._adapter._session)
 
     def collect(self, refs: list[Ref], now: datetime) -> CollectResult:

@@ -14,18 +14,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from pipeline.metrics.base import ENGAGEMENT_PARTS
 from pipeline.metrics.records import Records
+from pipeline.plan import BULLETIN_CAMPAIGN
 from pipeline.states import State
 from pipeline.store import Store
 from pipeline.store.schema import ledger_table, snapshots_table
 
 SCHEMA = 1
-BULLETIN_CAMPAIGN = "e-bulletin"
 POST_MEASURES = ("views", "reach", "likes", "shares", "replies", "clicks", "engagements")
 BULLETIN_MEASURES = ("delivered", "unique_opens", "open_rate", "unique_clicks", "click_rate",
                      "unsubscribes", "bounces")
-# The parts of an engagement when a platform gives no total of its own.
-ENGAGEMENT_PARTS = ("likes", "shares", "replies", "clicks")
 TOP_POSTS = 10
 
 

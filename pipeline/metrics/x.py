@@ -52,7 +52,7 @@ class XSource(MetricSource):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._adapter = XAdapter(self.name, self.settings, self.environ, timeout=self.timeout)
+        self._adapter = self.adapter(XAdapter)
         self._counting = False
 
     @property
