@@ -11,9 +11,6 @@ from pipeline.problems import WARNING, Problem, did_you_mean
 from pipeline.project import Located, Project, load_content, load_schedules
 from pipeline.timing import clock_change_days, parse_when, resolve_local
 
-# a relative post is checked against its anchor's occurrences in this span of years
-_CHECK_YEARS = (2025, 2035)
-
 
 def load_project(config: Config) -> Project:
     """Read every input under `config` and cross-check it. Never raises for bad content."""
@@ -24,9 +21,15 @@ def load_project(config: Config) -> Project:
     return project
 
 
+def _years(project: Project) -> tuple[int, int]:
+    """The years every event is worked out for ([checks] first_year and last_year)."""
+    checks = project.config.settings.checks
+    return checks.first_year, checks.last_year
+
+
 def cross_check(project: Project) -> list[Problem]:
     """Every reference between files resolves, and every post falls in a live window."""
-    changes = clock_change_days(project.config.tz, *_CHECK_YEARS)
+    changes = clock_change_days(project.config.tz, *_years(project))
     out: list[Problem] = []
     out += _check_campaigns(project)
     out += _check_posts(project, changes)
@@ -56,7 +59,7 @@ def _check_cadence(project: Project, changes: frozenset[date]) -> list[Problem]:
         return []
     cadence = project.cadence
     days = [send_day_in(cadence.send_day, year, month)
-            for year in range(_CHECK_YEARS[0], _CHECK_YEARS[1] + 1) for month in (3, 10)]
+            for year in range(_years(project)[0], _years(project)[1] + 1) for month in (3, 10)]
     return _skipped(project, days, cadence.at, changes, at, ("send_time",))
 
 
@@ -187,7 +190,7 @@ def _check_timing(project: Project, cp, campaign,
         return []  # reported against the campaign
     occs = expanded.get(f"{campaign.id}@{anchor}")
     if occs is None:  # once per campaign and event, not once per post
-        first, last = date(_CHECK_YEARS[0], 1, 1), date(_CHECK_YEARS[1], 12, 31)
+        first, last = date(_years(project)[0], 1, 1), date(_years(project)[1], 12, 31)
         occs = expanded[f"{campaign.id}@{anchor}"] = [
             (occ, windows(campaign, occ)) for occ in occurrences(event, first, last)]
     if when.form == "nth" and when.n > event.days:

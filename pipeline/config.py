@@ -13,7 +13,14 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as parse_limit
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -122,6 +129,16 @@ class Checks(Strict):
     sentence_words_max: int = Field(25, ge=5, description="Longest sentence, in words, before a warning.")
     allowed_names: list[str] = Field(default_factory=list, description="Names of people or places that may appear without the identifying-detail warning.")
     image_base_url: str = Field("", description="Public address where content/images are served, for images in emails (e.g. https://www.wolverhamptonsafeguarding.org.uk/bulletin-images/).")
+    first_year: int = Field(2025, ge=2000, le=2200, description="`wst check` works out every event from this year to `last_year`: a post outside every live window, or a time the clocks skip, is found in any of them.")
+    last_year: int = Field(2035, ge=2000, le=2200, description="The last year `wst check` works events out for (at most 50 years after `first_year`).")
+
+    @field_validator("last_year")
+    @classmethod
+    def _years_in_order(cls, last: int, info: ValidationInfo) -> int:
+        first = info.data.get("first_year")
+        if first is not None and not first <= last <= first + 50:
+            raise ValueError(f"must be from first_year ({first}) to 50 years after it")
+        return last
 
 
 class SchedulerSettings(Strict):

@@ -119,6 +119,9 @@ def test_bundled_config_loads() -> None:
      "config.toml:4: error: 'plan.weeks' = '8': expected a whole number"),
     ('website = "https://www.wolverhamptonsafeguarding.org.uk"\n', "",
      "config.toml:4: error: missing required key 'partnership.website'"),
+    ('mode = "dry-run"', 'mode = "dry-run"\n[checks]\nfirst_year = 2030\nlast_year = 2026',
+     "config.toml:5: error: 'checks.last_year' = 2026: must be from first_year (2030) to 50 "
+     "years after it"),
 ])
 def test_settings_errors_name_key_value_and_expectation(project: ProjectDir, old: str, new: str,
                                                         message: str) -> None:
