@@ -1,0 +1,350 @@
+"""Writing content and calendar files from the workspace's forms: the same TOML files people
+edit by hand, which stay the truth.
+
+One function per save. Each edits the file round-trip (tomlkit: comments, order and layout
+kept), refuses when the file changed since the form was opened (the form carries the digest of
+what it showed), checks the whole project with the edit in place exactly as `wst check` does
+and refuses it with the located problems if it would fail, then writes it atomically (a
+temporary file in the same folder, flushed to the disk, renamed over the old one). Every save
+is in the audit trail with the person and, where the file is in a git repository, a commit by
+that person. The new version is planned at once (an approval of the old one is void)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from pipeline.errors import Invalid, NotAllowed, NotFound, WstError
+from pipeline.files import FileRefused, inside
+from pipeline.housekeeping import sync
+from pipeline.policy import accountable_for, writing_refusal
+from pipeline.problems import ERROR, Problem, display_path
+from pipeline.project import Project, load_project
+from pipeline.services import planning
+from pipeline.services.actor import Actor, known_person
+from pipeline.workspace import Workspace
+
+AUDIT_KIND = "content-save"
+
+
+class EditConflict(WstError):
+    """The file changed since the form was opened: nothing was written. Both versions are kept
+    for the person to compare."""
+
+    def __init__(self, path: str, yours: str, theirs: str):
+        self.path = path
+        self.yours = yours
+        self.theirs = theirs
+        self.digest = digest_of(theirs)
+        super().__init__(f"{path} changed since you opened it (someone saved it, or it was "
+                         f"edited by hand); nothing was written. Compare the two versions, then "
+                         f"make your change again on the current one")
+
+
+class EditRefused(WstError):
+    """The edit would make `wst check` fail: nothing was written; the located problems say
+    what to fix."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("nothing was written: with this change `wst check` finds "
+                         + "; ".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A file as a form shows it: where it is, its text ('' for one not written yet) and the
+    digest the form sends back, so a save can tell whether it changed meanwhile."""
+
+    path: Path
+    shown: str
+    text: str
+
+    @property
+    def digest(self) -> str:
+        """The digest of the text shown."""
+        return digest_of(self.text)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A save: the file, its new digest, the commit (if the file is in a git repository) and
+    the warnings `wst check` gives with it."""
+
+    shown: str
+    digest: str
+    commit: str | None
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def digest_of(text: str) -> str:
+    """The digest of a file's text ('' for a file that does not exist)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+
+
+def _text_of(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return ""
+
+
+def opened(path: Path) -> Opened:
+    """A content or calendar file as it is now."""
+    return Opened(path, display_path(path), _text_of(path))
+
+
+def in_folder(folder: Path, name: str) -> Path:
+    """`name` inside `folder` (content/ or schedules/), or Invalid: a path a form sends never
+    leads anywhere else."""
+    try:
+        inside(folder, name)
+    except FileRefused as exc:
+        raise Invalid(f"'{name}' {exc}", field="file") from None
+    return folder / name  # as the loader names it (config's folder, links not followed)
+
+
+def may_write(ws: Workspace, person: str, responsibility: str, what: str) -> None:
+    """NotAllowed unless the RASCI matrix lets `person` write work of `responsibility`."""
+    settings = ws.config.settings
+    known_person(settings, person)
+    refusal = writing_refusal(settings, responsibility, person)
+    if refusal:
+        raise NotAllowed(person, what, refusal, tuple(accountable_for(settings, responsibility)))
+
+
+def parse(opened_file: Opened) -> tomlkit.TOMLDocument:
+    """The file as an editable document (a new file is an empty one); EditRefused, located, if
+    it is not valid TOML (fix it by hand first)."""
+    try:
+        return tomlkit.parse(opened_file.text)
+    except TOMLKitError as exc:
+        line = getattr(exc, "line", None)
+        raise EditRefused([Problem(opened_file.shown, line, ERROR,
+                                   f"the file is not valid TOML ({exc}); fix it by hand first")]
+                          ) from None
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One save at a time in a folder, across threads and processes (an advisory lock on the
+    folder itself: no lock file is left among the content)."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing lets the lock go
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temporary file in the same folder, on the
+    disk before it is renamed over the old file (which keeps its permissions)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a power cut
+    finally:
+        os.close(folder)
+
+
+def checked(ws: Workspace, now: datetime, path: Path, text: str) -> tuple[Project, list[Problem]]:
+    """The whole project with `text` in place of `path`, checked as `wst check` does; its
+    warnings, or EditRefused with its errors."""
+    project = load_project(ws.config, {path: text})
+    report = planning.check(project, now.astimezone(ws.config.tz).date())
+    errors = [p for p in report.problems if p.is_error]
+    if errors:
+        raise EditRefused(errors)
+    return project, [p for p in report.problems if not p.is_error]
+
+
+def write(ws: Workspace, actor: Actor, now: datetime, path: Path, text: str, seen: str,
+          what: str, details: dict) -> Saved:
+    """Write `text` to `path` if nobody changed it since the form showed the version of digest
+    `seen` (EditConflict) and the project passes `wst check` with it (EditRefused); then
+    commit it, record it and plan the new version. The caller checked the person may."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.parent):
+        current = _text_of(path)
+        shown = display_path(path)
+        if digest_of(current) != seen:
+            raise EditConflict(shown, text, current)
+        if text == current:
+            return Saved(shown, seen, None)
+        project, warnings = checked(ws, now, path, text)
+        atomic_write(path, text)
+    commit = _commit(path, actor, ws, f"{what} (from the workspace)")
+    ws.ledger.audit.add(now, AUDIT_KIND, actor, details={
+        **details, "file": shown, "digest": digest_of(text), "previous": seen or None,
+        "commit": commit})
+    ws.adopt(project)
+    sync(ws, now)  # the new version is planned now; the daemon's reload finds it there
+    return Saved(shown, digest_of(text), commit, warnings)
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                          timeout=30, check=False)
+
+
+def _commit(path: Path, actor: Actor, ws: Workspace, message: str) -> str | None:
+    """Commit `path` alone, by the person, if it is in a git repository; its id, or None when
+    it is not in one (or git is not installed). A commit that fails is logged in the trail
+    with the save (the file is written either way: it is the truth)."""
+    folder = path.parent
+    try:
+        inside_repo = _git(folder, "rev-parse", "--is-inside-work-tree")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if inside_repo.returncode != 0 or inside_repo.stdout.strip() != "true":
+        return None
+    person = ws.config.settings.people.get(actor.person)
+    name = person.name if person else actor.person
+    email = (person.email if person else "") or f"{actor.person}@workspace.invalid"
+    who = ["-c", f"user.name={name}", "-c", f"user.email={email}", "-c", "commit.gpgsign=false"]
+    added = _git(folder, "add", "--", path.name)
+    if added.returncode != 0:
+        return f"not committed: {added.stderr.strip()[:200]}"
+    done = _git(folder, *who, "commit", "--quiet", "--no-verify", "-m", message, "--",
+                path.name)
+    if done.returncode != 0:
+        return f"not committed: {(done.stderr or done.stdout).strip()[:200]}"
+    head = _git(folder, "rev-parse", "HEAD")
+    return head.stdout.strip() or None
+
+
+# -- campaign posts -----------------------------------------------------------------------------
+
+# The keys a post form writes, in the order a new post has them.
+POST_KEYS = ("id", "when", "title", "text", "link", "image", "alt", "help", "channels")
+
+
+@dataclass(frozen=True)
+class PostFields:
+    """What the post form says. `channels` None: the campaign's channels (no key written)."""
+
+    id: str
+    when: str
+    text: str
+    title: str = ""
+    link: str = ""
+    image: str = ""
+    alt: str = ""
+    help: bool = False
+    channels: tuple[str, ...] | None = None
+
+
+def post_file(ws: Workspace, campaign: str) -> Path:
+    """The file that holds a campaign's posts (content/posts/<campaign>.toml if it has none
+    yet); NotFound for a campaign the calendar does not have."""
+    project = ws.catalog.project
+    if campaign not in project.campaigns:
+        raise NotFound(f"there is no campaign '{campaign}' in schedules/", field="campaign")
+    where = project.where.get(f"posts:{campaign}")
+    if where is not None:
+        return where.source.path
+    return in_folder(Path(ws.config.content_dir), f"posts/{campaign}.toml")
+
+
+def campaign_responsibility(ws: Workspace, campaign: str) -> str:
+    """Who answers for a campaign's posts (its `responsibility`)."""
+    found = ws.catalog.project.campaigns.get(campaign)
+    if found is None:
+        raise NotFound(f"there is no campaign '{campaign}' in schedules/", field="campaign")
+    return found.responsibility
+
+
+def refusal_to_write_posts(ws: Workspace, person: str, campaign: str) -> str | None:
+    """Why `person` may not write this campaign's posts, or None."""
+    return writing_refusal(ws.config.settings, campaign_responsibility(ws, campaign), person)
+
+
+def _string(text: str, old) -> tomlkit.items.String:
+    multiline = "\n" in text or (isinstance(old, tomlkit.items.String)
+                                 and old.type.is_multiline())
+    return tomlkit.string(text, multiline=multiline)
+
+
+def _set(table, key: str, value) -> None:
+    """Set (or, when empty, remove) one key, in place where it is."""
+    if value is None or value == "" or value is False:
+        if key in table:
+            del table[key]
+        return
+    if isinstance(value, str):
+        value = _string(value, table.get(key))
+    elif isinstance(value, tuple):
+        value = list(value)
+    table[key] = value
+
+
+def post_text(original: Opened, campaign: str, post_id: str | None,
+              fields: PostFields) -> str:
+    """The file's text with post `post_id` changed to `fields` (a new post when None)."""
+    doc = parse(original)
+    posts = doc.get("post")
+    if posts is None:
+        if not original.text and campaign != original.path.stem:
+            doc["campaign"] = campaign
+        posts = tomlkit.aot()
+        doc.append("post", posts)
+    ids = [str(t.get("id", "")) for t in posts]
+    if post_id is None:
+        if fields.id in ids:
+            raise Invalid(f"this campaign already has a post '{fields.id}'; give the new one "
+                          f"its own id", field="id")
+        if len(posts):
+            posts[-1].add(tomlkit.nl())  # a blank line between tables, as people write them
+        table = tomlkit.table()
+        posts.append(table)
+        table = posts[-1]
+    else:
+        if post_id not in ids:
+            raise NotFound(f"there is no post '{post_id}' in {original.shown}", field="post")
+        if fields.id != post_id and fields.id in ids:
+            raise Invalid(f"this campaign already has a post '{fields.id}'", field="id")
+        table = posts[ids.index(post_id)]
+    for key in POST_KEYS:
+        _set(table, key, getattr(fields, key))
+    return tomlkit.dumps(doc)
+
+
+def save_post(ws: Workspace, actor: Actor, now: datetime, campaign: str, post_id: str | None,
+              fields: PostFields, seen: str) -> Saved:
+    """Change post `post_id` of `campaign` (or add a new one when None) in its file. Refused
+    whole (NotAllowed, NotFound, Invalid, EditConflict, EditRefused) before anything is
+    written."""
+    may_write(ws, actor.person, campaign_responsibility(ws, campaign), "write a campaign post")
+    path = post_file(ws, campaign)
+    text = post_text(opened(path), campaign, post_id, fields)
+    return write(ws, actor, now, path, text, seen,
+                 f"{'Add' if post_id is None else 'Edit'} post {campaign}/{fields.id}",
+                 {"campaign": campaign, "post": fields.id, "was": post_id, "new": post_id is None})
