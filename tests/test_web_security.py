@@ -26,7 +26,8 @@ from pipeline.web.app import create_app
 ITEM = "safer-internet-day/on-the-day/2027-02-09/x"
 POST = "safer-internet-day/on-the-day/2027-02-09"
 SAMPLES = {"item_id": ITEM, "token": "not-a-real-token", "relative": "images/sid.jpg",
-           "filename": "workspace.css", "month": "2027-02", "fmt": "csv"}
+           "filename": "workspace.css", "month": "2027-02", "fmt": "csv",
+           "campaign": "safer-internet-day", "post_id": "on-the-day"}
 # Sign-in bookkeeping is expected to change the store; nothing else may.
 BOOKKEEPING = ("sign-in", "sign-in-failed", "sign-out", "invite", "password-set")
 
@@ -85,6 +86,13 @@ ROUTES: dict[str, Access] = {
     "compose.send": Access("role", (("text", "Worried about a child? Call 01902 555392."),
                                     ("channels", "x"), ("at", "2030-01-07T10:00"),
                                     ("action", "submit"))),
+    "writing.index": Access("signed-in"),      # the list of campaigns; each form checks the role
+    "writing.post": Access("role"),
+    "writing.check": Access("role", (("text", "Hello"), ("channels", "x"))),
+    "writing.save": Access("role", (("post", "on-the-day"), ("id", "on-the-day"),
+                                    ("when_mode", "on"), ("when_time", "09:00"),
+                                    ("text", "It is Safer Internet Day."), ("channels", "x"),
+                                    ("action", "save"))),
 }
 
 
@@ -118,7 +126,8 @@ def state(project: ProjectDir) -> tuple:
                 conn.execute("SELECT count(*) FROM reactive_posts").fetchone(),
                 conn.execute("SELECT person, feed_token_hash FROM web_accounts ORDER BY person")
                 .fetchall(),
-                sorted(p.name for p in (project.path / "content" / "images").iterdir()))
+                sorted(p.name for p in (project.path / "content" / "images").iterdir()),
+                sorted((str(p), p.read_bytes()) for p in project.path.glob("*/**/*.toml")))
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,14 +27,17 @@ from pathlib import Path
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from pipeline.content import Post
 from pipeline.errors import Invalid, NotAllowed, NotFound, WstError
 from pipeline.files import FileRefused, inside
 from pipeline.housekeeping import sync
 from pipeline.policy import accountable_for, writing_refusal
 from pipeline.problems import ERROR, Problem, display_path
-from pipeline.project import Project, load_project
-from pipeline.services import planning
+from pipeline.project import CampaignPost, Project, load_project
+from pipeline.services import images, planning, posting
 from pipeline.services.actor import Actor, known_person
+from pipeline.services.posting import DraftCheck
+from pipeline.timing import parse_when
 from pipeline.workspace import Workspace
 
 AUDIT_KIND = "content-save"
@@ -80,7 +85,7 @@ class Opened:
 @dataclass(frozen=True)
 class Saved:
     """A save: the file, its new digest, the commit (if the file is in a git repository) and
-    the warnings `wst check` gives with it."""
+    the warnings `wst check` gives about that file."""
 
     shown: str
     digest: str
@@ -207,7 +212,7 @@ def write(ws: Workspace, actor: Actor, now: datetime, path: Path, text: str, see
         "commit": commit})
     ws.adopt(project)
     sync(ws, now)  # the new version is planned now; the daemon's reload finds it there
-    return Saved(shown, digest_of(text), commit, warnings)
+    return Saved(shown, digest_of(text), commit, [p for p in warnings if p.path == shown])
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -348,3 +353,140 @@ def save_post(ws: Workspace, actor: Actor, now: datetime, campaign: str, post_id
     return write(ws, actor, now, path, text, seen,
                  f"{'Add' if post_id is None else 'Edit'} post {campaign}/{fields.id}",
                  {"campaign": campaign, "post": fields.id, "was": post_id, "new": post_id is None})
+
+
+# -- the post form --------------------------------------------------------------------------------
+
+_REL = re.compile(r"^(?P<n>\d+) (?P<unit>days?|weeks?) (?P<dir>before|after) at "
+                  r"(?P<t>\d{1,2}:\d{2})$")
+_ON = re.compile(r"^on the (?:first )?day at (?P<t>\d{1,2}:\d{2})$")
+_ABS = re.compile(r"^at (?P<d>\d{4}-\d{2}-\d{2})[ T](?P<t>\d{1,2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class WhenParts:
+    """A post's `when` as the form's date builder holds it: so many days or weeks before or
+    after the anchor at a time, on the day, an exact time, or a phrase as written (the other
+    forms of docs/formats.md)."""
+
+    mode: str = "before"      # before | after | on | at | written
+    n: int = 2
+    unit: str = "days"        # days | weeks
+    time: str = "10:00"
+    at: str = ""              # an exact local time, "2027-02-01T10:00"
+    written: str = ""
+
+    def phrase(self) -> str:
+        """The `when` written in the file."""
+        if self.mode in ("before", "after"):
+            unit = self.unit if self.n != 1 else self.unit.removesuffix("s")
+            return f"{self.n} {unit} {self.mode} at {self.time}"
+        if self.mode == "on":
+            return f"on the day at {self.time}"
+        if self.mode == "at":
+            return f"at {self.at.replace('T', ' ')}"
+        return self.written.strip()
+
+    @classmethod
+    def of(cls, phrase: str) -> WhenParts:
+        """The builder's parts of a `when` phrase (the other forms are kept as written)."""
+        text = " ".join(phrase.strip().lower().split())
+        if m := _REL.match(text):
+            unit = "weeks" if m["unit"].startswith("week") else "days"
+            return cls(m["dir"], int(m["n"]), unit, m["t"].zfill(5))
+        if m := _ON.match(text):
+            return cls("on", time=m["t"].zfill(5))
+        if m := _ABS.match(text):
+            return cls("at", at=f"{m['d']}T{m['t'].zfill(5)}")
+        return cls("written", written=phrase)
+
+
+@dataclass(frozen=True)
+class PostForm:
+    """A post as its form opens: the fields, the file's digest, the channels its campaign may
+    use, and what the form does not edit (per-channel variants, kept as they are)."""
+
+    campaign: str
+    title: str
+    post_id: str | None
+    fields: PostFields
+    digest: str
+    shown: str
+    channels: list[str]
+    variants: dict[str, str]
+
+
+def campaign_channels(ws: Workspace, campaign: str) -> list[str]:
+    """The enabled channels a campaign may post to."""
+    enabled = ws.config.enabled_channels()
+    found = ws.catalog.project.campaigns.get(campaign)
+    return [c for c in (found.channels if found else []) if c in enabled]
+
+
+def post_form(ws: Workspace, campaign: str, post_id: str | None) -> PostForm:
+    """The form for post `post_id` of `campaign` as its file says now (a new one when None);
+    NotFound if there is no such campaign or post."""
+    path = post_file(ws, campaign)
+    shown = opened(path)
+    title = ws.catalog.project.campaigns[campaign].title
+    channels = campaign_channels(ws, campaign)
+    if post_id is None:
+        return PostForm(campaign, title, None, PostFields("", "2 days before at 10:00", ""),
+                        shown.digest, shown.shown, channels, {})
+    try:
+        posts = tomllib.loads(shown.text).get("post", []) if shown.text else []
+    except tomllib.TOMLDecodeError:
+        posts = []
+    table = next((p for p in posts if isinstance(p, dict) and p.get("id") == post_id), None)
+    if table is None:
+        raise NotFound(f"there is no post '{post_id}' in {shown.shown}", field="post")
+    listed = table.get("channels")
+    fields = PostFields(post_id, str(table.get("when", "")), str(table.get("text", "")),
+                        str(table.get("title", "")), str(table.get("link", "")),
+                        str(table.get("image", "")), str(table.get("alt", "")),
+                        bool(table.get("help", False)),
+                        None if listed is None else tuple(str(c) for c in listed))
+    return PostForm(campaign, title, post_id, fields, shown.digest, shown.shown, channels,
+                    {str(k): str(v) for k, v in (table.get("variants") or {}).items()})
+
+
+def check_post(ws: Workspace, now: datetime, campaign: str, fields: PostFields,
+               variants: dict[str, str] | None = None,
+               upload: tuple[str, bytes] | None = None) -> DraftCheck:
+    """Every check on a post as its form stands, per chosen channel, without saving anything
+    (the composer's counters and content checks, for a campaign's post). What must be filled
+    in first is listed, not raised."""
+    problems: list[Invalid] = []
+    if not fields.text.strip():
+        problems.append(Invalid("a post needs some text", field="text"))
+    try:
+        parse_when(fields.when)
+    except ValueError as exc:
+        problems.append(Invalid(str(exc), field="when"))
+    chosen = list(fields.channels) if fields.channels is not None \
+        else campaign_channels(ws, campaign)
+    allowed = campaign_channels(ws, campaign)
+    if not chosen:
+        problems.append(Invalid(f"choose at least one channel: {', '.join(allowed)}",
+                                field="channels"))
+    info = None
+    image = fields.image
+    try:
+        if upload is not None:
+            image, info = images.name_for(upload[0], upload[1], "upload")
+        elif fields.image:
+            info = images.info_of(images.chosen(ws, fields.image), "image")
+    except Invalid as exc:
+        problems.append(exc)
+        image = ""
+    if image and not fields.alt.strip():
+        problems.append(Invalid("an image needs alt text describing it", field="alt"))
+    post = Post.model_construct(id=fields.id or "new", when=fields.when, text=fields.text,
+                                variants=dict(variants or {}), channels=chosen,
+                                link=fields.link, image=image, alt=fields.alt, help=fields.help,
+                                title=fields.title, anchor="", audience="")
+    cp = CampaignPost(campaign, post, None)  # type: ignore[arg-type]  # not in a file yet
+    shown = [c for c in chosen if c in allowed] if fields.text.strip() else []
+    if shown:  # each channel's own check says an image lacks alt text: once is enough
+        problems = [p for p in problems if p.field != "alt"]
+    return DraftCheck([posting.channel_check(ws, cp, c, info) for c in shown], problems, info)

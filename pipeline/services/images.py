@@ -72,11 +72,12 @@ def fit(ws: Workspace, info: ImageInfo, channels: Iterable[str]) -> list[str]:
             for p in problems(info, settings[name].kind)]
 
 
-def may_upload(ws: Workspace, person: str) -> None:
-    """NotAllowed unless `person` may write reactive posts (an upload is for one)."""
+def may_upload(ws: Workspace, person: str, responsibility: str = RESPONSIBILITY) -> None:
+    """NotAllowed unless `person` may write the work the upload is for (by default reactive
+    posts; a campaign's posts, a bulletin)."""
     settings = ws.config.settings
     known_person(settings, person)
-    refusal = writing_refusal(settings, RESPONSIBILITY, person)
+    refusal = writing_refusal(settings, responsibility, person)
     if refusal:
         raise NotAllowed(person, "upload an image", refusal)
 
@@ -111,11 +112,11 @@ def save(ws: Workspace, name: str, data: bytes) -> Path:
 
 
 def upload(ws: Workspace, actor: Actor, now: datetime, filename: str, data: bytes,
-           channels: Iterable[str] = ()) -> str:
+           channels: Iterable[str] = (), responsibility: str = RESPONSIBILITY) -> str:
     """Check an uploaded file (a real image that every chosen channel takes) and save it to the
-    library; its name ("images/..."). Refused whole (NotAllowed, Invalid) before anything is
-    written."""
-    may_upload(ws, actor.person)
+    library; its name ("images/..."). For the people who may write the work of
+    `responsibility`. Refused whole (NotAllowed, Invalid) before anything is written."""
+    may_upload(ws, actor.person, responsibility)
     name, info = name_for(filename, data)
     unfit = fit(ws, info, channels)
     if unfit:

@@ -1,0 +1,153 @@
+"""Writing the content files in the browser: a campaign's posts (edit one, add one), with the
+composer's per-channel counters and content checks as people type. Saving writes the same TOML
+files in content/ that people read and review; the editing service decides who may, refuses a
+file changed meanwhile (showing both versions) or an edit `wst check` would fail (showing where),
+and writes, records and commits the rest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from pipeline.errors import Invalid
+from pipeline.services import editing, images
+from pipeline.services.editing import EditConflict, EditRefused, PostFields, PostForm, WhenParts
+from pipeline.web.context import actor, now, ws
+from pipeline.web.forms import forbid, messages
+from pipeline.web.views.compose import summary
+
+blueprint = Blueprint("writing", __name__)
+
+
+@blueprint.route("/write")
+@login_required
+def index():
+    """The campaigns and their posts, to choose one to edit or add to."""
+    project = ws().catalog.project
+    posts: dict[str, list[str]] = {}
+    for cp in project.posts:
+        posts.setdefault(cp.campaign, []).append(cp.post.id)
+    campaigns = sorted(project.campaigns.values(), key=lambda c: c.title.lower())
+    return render_template("writing.html", campaigns=campaigns, posts=posts)
+
+
+def _may_write(campaign: str) -> None:
+    forbid(editing.refusal_to_write_posts(ws(), current_user.person, campaign),
+           "write this campaign's posts")
+
+
+def _when(form: MultiDict) -> tuple[str, WhenParts, list[Invalid]]:
+    """The `when` phrase the date builder gives, its parts, and what could not be read."""
+    problems = []
+    try:
+        n = int(form.get("when_n", "0") or "0")
+    except ValueError:
+        n = 0
+        problems.append(Invalid("write how many days or weeks as a number", field="when_n"))
+    parts = WhenParts(form.get("when_mode", "before"), n,
+                      "weeks" if form.get("when_unit") == "weeks" else "days",
+                      form.get("when_time", "").strip(), form.get("when_at", "").strip(),
+                      form.get("when_written", ""))
+    return parts.phrase(), parts, problems
+
+
+def _fields(form: MultiDict, base: PostForm) -> tuple[PostFields, WhenParts, list[Invalid]]:
+    """What the form says, for the service; a channel list the same as the campaign's is left
+    to default to it when the file did not list them."""
+    when, parts, problems = _when(form)
+    chosen = tuple(form.getlist("channels"))
+    channels: tuple[str, ...] | None = chosen
+    if base.fields.channels is None and set(chosen) == set(base.channels):
+        channels = None
+    fields = PostFields(form.get("id", "").strip(), when, form.get("text", ""),
+                        form.get("title", ""), form.get("link", "").strip(),
+                        form.get("image", ""), form.get("alt", ""),
+                        form.get("help") == "1", channels)
+    return fields, parts, problems
+
+
+def _checks(base: PostForm, fields: PostFields) -> dict:
+    """The checks panel's context: each channel's count and findings, as the composer's."""
+    found = editing.check_post(ws(), now(), base.campaign, fields, base.variants)
+    settings = ws().config.settings
+    return {"check": found, "typed": fields, "summary": summary(found),
+            "todo": [str(p) for p in found.problems],
+            "titles": {n: settings.channels[n].title or n for n in settings.channels}}
+
+
+def _page(base: PostForm, fields: PostFields, parts: WhenParts, *, digest: str | None = None,
+          errors: list[Invalid] | None = None, refused: list | None = None,
+          conflict: EditConflict | None = None, notice: str = "", status: int = 200):
+    chosen = fields.channels if fields.channels is not None else tuple(base.channels)
+    ids = {"channels": f"channel-{base.channels[0]}" if base.channels else "",
+           "when": "when_mode"}
+    return render_template(
+        "post_edit.html", base=base, parts=parts, chosen=chosen,
+        digest=base.digest if digest is None else digest, library=images.library(ws()),
+        errors=messages(errors or [], ids=ids), refused=refused or [], conflict=conflict,
+        notice=notice, **_checks(base, fields)), status
+
+
+@blueprint.route("/write/posts/<campaign>/new")
+@blueprint.route("/write/posts/<campaign>/<post_id>")
+@login_required
+def post(campaign: str, post_id: str | None = None):
+    """A post's form, as its file says now (or an empty one for a new post)."""
+    _may_write(campaign)
+    base = editing.post_form(ws(), campaign, post_id)
+    return _page(base, base.fields, WhenParts.of(base.fields.when))
+
+
+@blueprint.route("/write/posts/<campaign>/check", methods=["POST"])
+@login_required
+def check(campaign: str):
+    """The checks of the post as it stands (htmx swaps them in as people type)."""
+    _may_write(campaign)
+    base = editing.post_form(ws(), campaign, request.form.get("post") or None)
+    fields, _parts, _problems = _fields(request.form, base)
+    return render_template("_compose_checks.html", oob=True, **_checks(base, fields))
+
+
+@blueprint.route("/write/posts/<campaign>/save", methods=["POST"])
+@login_required
+def save(campaign: str):
+    """Upload an image, check the post again, or save it to its file."""
+    _may_write(campaign)
+    original = request.form.get("post") or None
+    base = editing.post_form(ws(), campaign, original)
+    fields, parts, problems = _fields(request.form, base)
+    seen = request.form.get("digest", "")
+    action = request.form.get("action", "check")
+    sent = request.files.get("upload")
+    if action == "upload" and sent is not None and sent.filename:
+        try:
+            name = images.upload(ws(), actor(), now(), sent.filename, sent.read(),
+                                 fields.channels or base.channels,
+                                 editing.campaign_responsibility(ws(), campaign))
+        except Invalid as exc:
+            return _page(base, fields, parts, digest=seen, errors=[exc], status=400)
+        return _page(base, replace(fields, image=name), parts, digest=seen,
+                     notice=f"The image is uploaded as {name} and chosen below. Describe it "
+                            f"in the alt text.")
+    if action != "save":
+        return _page(base, fields, parts, digest=seen)
+    if problems:
+        return _page(base, fields, parts, digest=seen, errors=problems, status=400)
+    try:
+        saved = editing.save_post(ws(), actor(), now(), campaign, original, fields, seen)
+    except EditConflict as exc:
+        # the form now carries the current version: saving again is a choice made seeing both
+        return _page(base, fields, parts, digest=exc.digest, conflict=exc, status=409)
+    except EditRefused as exc:
+        return _page(base, fields, parts, digest=seen, refused=exc.problems, status=409)
+    except Invalid as exc:
+        return _page(base, fields, parts, digest=seen, errors=[exc], status=400)
+    flash(f"Saved {saved.shown}" + (f" (commit {saved.commit[:10]})" if saved.commit else "")
+          + ". The new version waits for approval; any approval of the old one no longer "
+            "stands.")
+    for warning in saved.warnings[:5]:
+        flash(f"Worth checking: {warning}")
+    return redirect(url_for("writing.post", campaign=campaign, post_id=fields.id))

@@ -1,0 +1,120 @@
+"""Writing content files through a real `wst serve` over HTTP, as a browser's forms do: a post
+edited and a post added are in the file (and planned) at once; a file changed meanwhile is
+refused with both versions on the page; an edit `wst check` would fail is refused with the
+located problem and never written; the live checks count and check as the composer does; a
+person without the role is refused (tests/test_web_security.py checks every route)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+import pytest
+from web_support import Server, serving, web_project
+
+POSTS = "content/posts/safer-internet-day.toml"
+EDIT = "/write/posts/safer-internet-day/two-days-to-go"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    project = web_project(tmp_path_factory.mktemp("write") / "project")
+    project.write(POSTS, "# Reviewed by the C&E group.\n" + project.read(POSTS))
+    with serving(project) as running:
+        yield running
+
+
+def digest_of(page: str) -> str:
+    return re.search(r'name="digest" value="([0-9a-f]*)"', page).group(1)
+
+
+def form(page: str, **changes: str) -> list[tuple[str, str]]:
+    """The post form as the page filled it in, with `changes`."""
+    values = {"post": re.search(r'name="post" value="([^"]*)"', page).group(1),
+              "digest": digest_of(page),
+              "id": html.unescape(re.search(r'id="id" name="id" value="([^"]*)"', page).group(1)),
+              "when_mode": "before", "when_n": "2", "when_unit": "days", "when_time": "10:00",
+              "text": html.unescape(re.search(r'<textarea id="text"[^>]*>([^<]*)</textarea>',
+                                              page, re.S).group(1)),
+              "action": "save"}
+    values.update(changes)
+    channels = ["facebook", "x"]
+    return [*values.items(), *(("channels", c) for c in channels)]
+
+
+def test_an_edit_is_written_to_the_file_keeping_its_comment(server: Server) -> None:
+    client = server.signed_in("approver")
+    page = client.get(EDIT)
+    assert page.status_code == 200, page.text
+    assert "Safer Internet Day is on Tuesday." in page.text
+    done = client.post("/write/posts/safer-internet-day/save",
+                       form(page.text, text="Safer Internet Day is on Tuesday. Ask your child "
+                                            "what they enjoy online.", when_n="3"))
+    assert done.status_code == 302, done.text
+    text = server.project.read(POSTS)
+    assert text.startswith("# Reviewed by the C&E group.\n[[post]]\nid = \"two-days-to-go\"\n"
+                           "when = \"3 days before at 10:00\"\ntext = \"Safer Internet Day is "
+                           "on Tuesday. Ask your child what they enjoy online.\"\n")
+    shown = client.get(done.headers["Location"])
+    assert "Saved content/posts/safer-internet-day.toml" in shown.text
+    plan = server.wst("plan", "--from", "2027-02-01", "--to", "2027-02-10", "--ids")
+    assert "safer-internet-day/two-days-to-go/2027-02-06/x" in plan.stdout, plan.stdout
+
+
+def test_a_new_post_is_added_at_the_end(server: Server) -> None:
+    client = server.signed_in("approver")
+    page = client.get("/write/posts/safer-internet-day/new")
+    assert page.status_code == 200
+    done = client.post("/write/posts/safer-internet-day/save", form(
+        page.text, id="thank-you", when_mode="after", when_n="1", when_time="12:00",
+        text="Thank you to everyone who talked about staying safe online."))
+    assert done.status_code == 302, done.text
+    assert server.project.read(POSTS).endswith(
+        '\n\n[[post]]\nid = "thank-you"\nwhen = "1 day after at 12:00"\n'
+        'text = "Thank you to everyone who talked about staying safe online."\n')
+
+
+def test_a_file_changed_meanwhile_is_refused_showing_both(server: Server) -> None:
+    client = server.signed_in("approver")
+    page = client.get(EDIT)
+    hand = server.project.read(POSTS).replace("Reviewed by the C&E group.", "Edited by hand.")
+    server.project.write(POSTS, hand)
+    done = client.post("/write/posts/safer-internet-day/save", form(page.text, text="Mine."))
+    assert done.status_code == 409
+    assert "the file changed since you opened it" in done.text
+    assert "# Edited by hand." in done.text and 'text = &#34;Mine.&#34;' in done.text
+    assert server.project.read(POSTS) == hand
+    assert digest_of(done.text) != digest_of(page.text)  # saving again is a deliberate choice
+
+
+def test_an_edit_check_would_fail_is_refused_with_where_and_not_written(
+        server: Server) -> None:
+    client = server.signed_in("approver")
+    page = client.get(EDIT)
+    before = server.project.read(POSTS)
+    done = client.post("/write/posts/safer-internet-day/save",
+                       form(page.text, when_n="9", when_unit="weeks"))
+    assert done.status_code == 409
+    assert "Nothing was saved" in done.text
+    assert re.search(r"content/posts/safer-internet-day\.toml:4</code>: .*live window",
+                     done.text), done.text
+    assert server.project.read(POSTS) == before
+
+
+def test_the_live_checks_count_and_check_as_people_type(server: Server) -> None:
+    client = server.signed_in("approver")
+    page = client.get(EDIT)
+    done = client.post("/write/posts/safer-internet-day/check",
+                       form(page.text, text="Worried? Call 01902 555393 #saferinternetday"),
+                       headers={"HX-Request": "true"})
+    assert done.status_code == 200
+    assert "of 280" in done.text  # X's count
+    assert "01902 555392" in done.text  # the official number it is a slip from
+    assert 'id="check-summary" hx-swap-oob' in done.text
+
+
+def test_a_person_without_the_role_cannot_open_the_form(server: Server) -> None:
+    writer = server.signed_in("writer")
+    assert writer.get(EDIT).status_code == 403
+    assert server.signed_in("approver").get("/write").status_code == 200
