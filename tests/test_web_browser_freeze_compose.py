@@ -20,15 +20,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import test_web_browser
 from browser_support import axe_violations, screenshot
 from PIL import Image
-from test_web_browser import PHONE, by, check_page, click, find, sign_in
+from web_browser_support import PHONE, by, check_page, click, find, sign_in
 from web_support import Server, serving, web_project
 
 LONDON = ZoneInfo("Europe/London")
-# the same chromium and screenshot folder fixtures as the workspace's other journeys
-driver, shots = test_web_browser.driver, test_web_browser.shots
 WAIT = 20
 
 

@@ -1,0 +1,98 @@
+"""Writing a campaign's posts in a real headless chromium (Selenium) against a real `wst serve`
+on loopback: an approver edits a post with the checks appearing as they type and the date
+builder giving the `when`, saves it to the file; adds a new post; is shown both versions when
+the file changed meanwhile, and where the problem is when `wst check` would fail. axe-core
+runs on every page (no serious or critical violation), each is used at 390 px, and screenshots
+go to $WST_SCREENSHOTS when set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from test_web_browser_freeze_compose import as_person, check_layout, checks_say, replace_text
+from web_browser_support import by, check_page, click, find
+from web_support import Server, serving, web_project
+
+POSTS = "content/posts/safer-internet-day.toml"
+EDIT = "/write/posts/safer-internet-day/on-the-day"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    project = web_project(tmp_path_factory.mktemp("web-write") / "project")
+    project.write(POSTS, "# Safer Internet Day: reviewed by the C&E group.\n"
+                  + project.read(POSTS))
+    with serving(project) as running:
+        running.account("approver")
+        yield running
+
+
+def test_an_approver_edits_a_post_with_the_checks_as_they_type(driver, server, shots) -> None:
+    as_person(driver, server, "approver")
+    check_page(driver, server.url + "/write", shots, "write")
+    driver.get(server.url + "/write")
+    click(driver, f"a[href='{EDIT}']")
+    check_page(driver, server.url + EDIT, shots, "write-post")
+    assert driver.find_element(*by("#when-on")).is_selected()  # "on the day at 09:00"
+    assert driver.find_element(*by("#when_time")).get_attribute("value") == "09:00"
+    replace_text(driver, "#text", "It is Safer Internet Day. Worried? Call 01902 555000.")
+    said = checks_say(driver, "not an official number")
+    assert "Must fix" in said and "of 280 weighted characters" in said
+    replace_text(driver, "#text", "It is Safer Internet Day. Ask your child which games they "
+                                  "like to play.")
+    checks_say(driver, "No problems found")
+    driver.find_element(*by("#when-after")).click()
+    replace_text(driver, "#when_n", "1")
+    check_layout(driver, shots, "write-post-filled")
+    from browser_support import DESKTOP, set_width
+    set_width(driver, DESKTOP)
+    click(driver, "button[value=save]")
+    assert "Saved content/posts/safer-internet-day.toml" in find(driver, ".flashes").text
+    text = server.project.read(POSTS)
+    assert text.startswith("# Safer Internet Day: reviewed by the C&E group.\n")
+    assert ('id = "on-the-day"\nwhen = "1 day after at 09:00"\ntext = "It is Safer Internet '
+            'Day. Ask your child which games they like to play."\nimage = "images/sid.jpg"\n'
+            'alt = "A parent and child look at a tablet together."') in text
+
+
+def test_a_new_post_is_added(driver, server, shots) -> None:
+    as_person(driver, server, "approver")
+    driver.get(server.url + "/write")
+    click(driver, "a[href='/write/posts/safer-internet-day/new']")
+    driver.find_element(*by("#id")).send_keys("one-week-to-go")
+    replace_text(driver, "#when_n", "1")
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(*by("#when_unit"))).select_by_value("weeks")
+    driver.find_element(*by("#text")).send_keys("Safer Internet Day is a week away. Talk to "
+                                                "your child about the apps they use.")
+    checks_say(driver, "No problems found")
+    click(driver, "button[value=save]")
+    assert "Saved" in find(driver, ".flashes").text
+    assert server.project.read(POSTS).endswith(
+        '[[post]]\nid = "one-week-to-go"\nwhen = "1 week before at 10:00"\ntext = "Safer '
+        'Internet Day is a week away. Talk to your child about the apps they use."\n')
+
+
+def test_a_changed_file_shows_both_and_a_failing_check_shows_where(
+        driver, server, shots) -> None:
+    as_person(driver, server, "approver")
+    driver.get(server.url + "/write/posts/safer-internet-day/two-days-to-go")
+    replace_text(driver, "#text", "Safer Internet Day is on Tuesday. Ask your child about it.")
+    by_hand = server.project.read(POSTS).replace("reviewed by the C&E group", "edited by hand")
+    server.project.write(POSTS, by_hand)
+    click(driver, "button[value=save]")
+    find(driver, "#conflict")
+    theirs, yours = (e.text for e in driver.find_elements(*by(".file-text")))
+    assert "edited by hand" in theirs and "Ask your child about it." in yours
+    assert server.project.read(POSTS) == by_hand
+    check_layout(driver, shots, "write-conflict")
+
+    replace_text(driver, "#when_n", "9")
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(*by("#when_unit"))).select_by_value("weeks")
+    click(driver, "button[value=save]")   # on the current version now: the check refuses it
+    refused = find(driver, "#refused").text
+    assert "content/posts/safer-internet-day.toml:" in refused and "live window" in refused
+    assert server.project.read(POSTS) == by_hand
+    check_layout(driver, shots, "write-refused")
