@@ -182,9 +182,14 @@ def atomic_write(path: Path, text: str) -> None:
 
 def checked(ws: Workspace, now: datetime, path: Path, text: str) -> tuple[Project, list[Problem]]:
     """The whole project with `text` in place of `path`, checked as `wst check` does; its
-    warnings, or EditRefused with its errors."""
+    warnings, or EditRefused with its errors. Every file is read and cross-checked; the
+    content checks (words, numbers, images) are those any file the edit could change."""
     project = load_project(ws.config, {path: text})
-    report = planning.check(project, now.astimezone(ws.config.tz).date())
+    # a content file's edit changes no other file's content checks; a calendar edit may
+    # change any (a campaign's channels), so it is checked whole
+    content = path.is_relative_to(ws.config.content_dir)
+    report = planning.check(project, now.astimezone(ws.config.tz).date(),
+                            only=path if content else None)
     errors = [p for p in report.problems if p.is_error]
     if errors:
         raise EditRefused(errors)
@@ -192,10 +197,11 @@ def checked(ws: Workspace, now: datetime, path: Path, text: str) -> tuple[Projec
 
 
 def write(ws: Workspace, actor: Actor, now: datetime, path: Path, text: str, seen: str,
-          what: str, details: dict) -> Saved:
+          what: str, details: dict, campaign: str | None = None) -> Saved:
     """Write `text` to `path` if nobody changed it since the form showed the version of digest
     `seen` (EditConflict) and the project passes `wst check` with it (EditRefused); then
-    commit it, record it and plan the new version. The caller checked the person may."""
+    commit it, record it and plan the new version (of `campaign`'s items when the file holds
+    only its work; of everything otherwise). The caller checked the person may."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):
         current = _text_of(path)
@@ -211,7 +217,7 @@ def write(ws: Workspace, actor: Actor, now: datetime, path: Path, text: str, see
         **details, "file": shown, "digest": digest_of(text), "previous": seen or None,
         "commit": commit})
     ws.adopt(project)
-    sync(ws, now)  # the new version is planned now; the daemon's reload finds it there
+    sync(ws, now, campaign)  # planned now; the daemon's reload finds it there
     return Saved(shown, digest_of(text), commit, [p for p in warnings if p.path == shown])
 
 
@@ -352,7 +358,8 @@ def save_post(ws: Workspace, actor: Actor, now: datetime, campaign: str, post_id
     text = post_text(opened(path), campaign, post_id, fields)
     return write(ws, actor, now, path, text, seen,
                  f"{'Add' if post_id is None else 'Edit'} post {campaign}/{fields.id}",
-                 {"campaign": campaign, "post": fields.id, "was": post_id, "new": post_id is None})
+                 {"campaign": campaign, "post": fields.id, "was": post_id, "new": post_id is None},
+                 campaign)
 
 
 # -- the post form --------------------------------------------------------------------------------
