@@ -1,7 +1,9 @@
 """Writing a campaign's posts in a real headless chromium (Selenium) against a real `wst serve`
 on loopback: an approver edits a post with the checks appearing as they type and the date
 builder giving the `when`, saves it to the file; adds a new post; is shown both versions when
-the file changed meanwhile, and where the problem is when `wst check` would fail. axe-core
+the file changed meanwhile, and where the problem is when `wst check` would fail. A writer
+starts the month's bulletin draft from the page, and writes a story in Markdown with its
+preview as they type. axe-core
 runs on every page (no serious or critical violation), each is used at 390 px, and screenshots
 go to $WST_SCREENSHOTS when set."""
 
@@ -13,6 +15,7 @@ import pytest
 from test_web_browser_freeze_compose import as_person, check_layout, checks_say, replace_text
 from web_browser_support import by, check_page, click, find
 from web_support import Server, serving, web_project
+from workflow_helpers import add_bulletin
 
 POSTS = "content/posts/safer-internet-day.toml"
 EDIT = "/write/posts/safer-internet-day/on-the-day"
@@ -23,8 +26,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     project = web_project(tmp_path_factory.mktemp("web-write") / "project")
     project.write(POSTS, "# Safer Internet Day: reviewed by the C&E group.\n"
                   + project.read(POSTS))
+    add_bulletin(project)
     with serving(project) as running:
         running.account("approver")
+        running.account("writer")
         yield running
 
 
@@ -96,3 +101,33 @@ def test_a_changed_file_shows_both_and_a_failing_check_shows_where(
     assert "content/posts/safer-internet-day.toml:" in refused and "live window" in refused
     assert server.project.read(POSTS) == by_hand
     check_layout(driver, shots, "write-refused")
+
+
+def test_a_writer_starts_the_months_draft_and_writes_a_story(driver, server, shots) -> None:
+    as_person(driver, server, "writer")
+    check_page(driver, server.url + "/write/bulletins/2027-03", shots, "write-bulletin-start")
+    click(driver, "main form button[type=submit]")
+    assert "Started content/bulletins/2027-03.toml" in find(driver, ".flashes").text
+    assert server.project.read("content/bulletins/2027-03.toml").startswith(
+        "# Draft e-bulletin for March 2027")
+    check_page(driver, server.url + "/write/bulletins/2027-03", shots, "write-bulletin-draft")
+
+    driver.get(server.url + "/write/bulletins/2027-02")
+    replace_text(driver, "#story-0-body", "Ask them:\n\n- which apps they use\n- who they "
+                                           "talk to")
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, 20).until(lambda d: [e.text for e in d.find_elements(
+        *by("#checks .preview-body li"))] == ["which apps they use", "who they talk to"])
+    click(driver, "button[value=add-story]")
+    driver.find_element(*by("#story-1-title")).send_keys("Training")
+    driver.find_element(*by("#story-1-body")).send_keys("Book a place on our online safety "
+                                                        "course.")
+    check_layout(driver, shots, "write-bulletin")
+    from browser_support import DESKTOP, set_width
+    set_width(driver, DESKTOP)
+    click(driver, "button[value=save]")
+    assert "Saved content/bulletins/2027-02.toml" in find(driver, ".flashes").text
+    text = server.project.read("content/bulletins/2027-02.toml")
+    assert 'body = """Ask them:\n\n- which apps they use\n- who they talk to"""' in text
+    assert text.endswith('[[story]]\ntitle = "Training"\nbody = "Book a place on our online '
+                         'safety course."\n')

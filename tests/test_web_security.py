@@ -93,6 +93,12 @@ ROUTES: dict[str, Access] = {
                                     ("when_mode", "on"), ("when_time", "09:00"),
                                     ("text", "It is Safer Internet Day."), ("channels", "x"),
                                     ("action", "save"))),
+    # the bulletin is for those responsible, accountable or in support for e-bulletins
+    "writing.bulletin": Access("role", without="chair"),
+    "writing.start_bulletin": Access("role", without="chair"),
+    "writing.preview_bulletin": Access("role", (("subject", "February"),), without="chair"),
+    "writing.save_bulletin": Access("role", (("subject", "February"), ("stories", "0"),
+                                             ("action", "save")), without="chair"),
 }
 
 

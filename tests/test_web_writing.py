@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from web_support import Server, serving, web_project
+from workflow_helpers import add_bulletin
 
 POSTS = "content/posts/safer-internet-day.toml"
 EDIT = "/write/posts/safer-internet-day/two-days-to-go"
@@ -21,6 +22,7 @@ EDIT = "/write/posts/safer-internet-day/two-days-to-go"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     project = web_project(tmp_path_factory.mktemp("write") / "project")
     project.write(POSTS, "# Reviewed by the C&E group.\n" + project.read(POSTS))
+    add_bulletin(project)
     with serving(project) as running:
         yield running
 
@@ -118,3 +120,49 @@ def test_a_person_without_the_role_cannot_open_the_form(server: Server) -> None:
     writer = server.signed_in("writer")
     assert writer.get(EDIT).status_code == 403
     assert server.signed_in("approver").get("/write").status_code == 200
+
+
+def test_the_months_draft_is_started_then_written(server: Server) -> None:
+    writer = server.signed_in("writer")   # responsible for the bulletin
+    index = writer.get("/write")
+    assert "Start the 2027-03 bulletin" in index.text and "Edit the 2027-02 bulletin" in index.text
+    page = writer.get("/write/bulletins/2027-03")
+    assert "Start this month's draft" in page.text
+    done = writer.post("/write/bulletins/2027-03/start", [])
+    assert done.status_code == 302, done.text
+    draft = server.project.read("content/bulletins/2027-03.toml")
+    assert draft.startswith("# Draft e-bulletin for March 2027, written by `wst bulletin new")
+    assert writer.post("/write/bulletins/2027-03/start", []).status_code == 400  # never again
+    assert server.project.read("content/bulletins/2027-03.toml") == draft
+
+    page = writer.get("/write/bulletins/2027-02")
+    body = [("digest", digest_of(page.text)), ("stories", "2"), ("status", "ready"),
+            ("subject", "February: staying safe online"),
+            ("preheader", "How to help children stay safe online."),
+            ("intro", "This month is about staying safe online."),
+            ("story-0-title", "Safer Internet Day"),
+            ("story-0-body", "Talk to your child about the apps they use."),
+            ("story-1-title", "Training"), ("story-1-body", "Book a place on our course."),
+            ("story-1-link", "https://www.wolverhamptonsafeguarding.org.uk/training"),
+            ("story-1-link_text", "Book a place"), ("action", "save")]
+    done = writer.post("/write/bulletins/2027-02/save", body)
+    assert done.status_code == 302, done.text
+    text = server.project.read("content/bulletins/2027-02.toml")
+    assert 'subject = "February: staying safe online"' in text
+    assert text.endswith('[[story]]\ntitle = "Training"\nbody = "Book a place on our course."\n'
+                         'link = "https://www.wolverhamptonsafeguarding.org.uk/training"\n'
+                         'link_text = "Book a place"\n')
+
+
+def test_the_bulletin_preview_shows_the_markdown_and_the_checks(server: Server) -> None:
+    writer = server.signed_in("writer")
+    writer.get("/write/bulletins/2027-02")
+    done = writer.post("/write/bulletins/2027-02/preview", [
+        ("stories", "1"), ("status", "draft"), ("subject", "February"), ("preheader", "Hello"),
+        ("story-0-title", "Apps"),
+        ("story-0-body", "Ask them:\n\n- which apps\n- who they talk to\n\n<script>x</script> "
+                         "Call 01902 555000.")], headers={"HX-Request": "true"})
+    assert done.status_code == 200
+    assert re.search(r"<li[^>]*>which apps</li>", done.text), done.text
+    assert "<script>" not in done.text and "&lt;script&gt;" in done.text
+    assert "Must fix" in done.text and "01902 555000" in done.text

@@ -304,11 +304,14 @@ def _string(text: str, old) -> tomlkit.items.String:
     return tomlkit.string(text, multiline=multiline)
 
 
-def _set(table, key: str, value) -> None:
-    """Set (or, when empty, remove) one key, in place where it is."""
-    if value is None or value == "" or value is False:
+def set_key(table, key: str, value) -> None:
+    """Set one key in place where it is (its comment kept); an empty value is not added where
+    the key is not written, and None removes it (a default, such as the campaign's channels)."""
+    if value is None:
         if key in table:
             del table[key]
+        return
+    if (value == "" or value is False) and key not in table:
         return
     if isinstance(value, str):
         value = _string(value, table.get(key))
@@ -344,7 +347,7 @@ def post_text(original: Opened, campaign: str, post_id: str | None,
             raise Invalid(f"this campaign already has a post '{fields.id}'", field="id")
         table = posts[ids.index(post_id)]
     for key in POST_KEYS:
-        _set(table, key, getattr(fields, key))
+        set_key(table, key, getattr(fields, key))
     return tomlkit.dumps(doc)
 
 

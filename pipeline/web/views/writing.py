@@ -1,5 +1,6 @@
 """Writing the content files in the browser: a campaign's posts (edit one, add one), with the
-composer's per-channel counters and content checks as people type. Saving writes the same TOML
+composer's per-channel counters and content checks as people type; the monthly bulletin (start
+the month's draft, then its words and stories in Markdown with a live preview). Saving writes the same TOML
 files in content/ that people read and review; the editing service decides who may, refuses a
 file changed meanwhile (showing both versions) or an edit `wst check` would fail (showing where),
 and writes, records and commits the rest."""
@@ -13,7 +14,8 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from pipeline.errors import Invalid
-from pipeline.services import editing, images
+from pipeline.services import bulletin_editing, editing, images
+from pipeline.services.bulletin_editing import BulletinFields, BulletinForm, StoryFields
 from pipeline.services.editing import EditConflict, EditRefused, PostFields, PostForm, WhenParts
 from pipeline.web.context import actor, now, ws
 from pipeline.web.forms import forbid, messages
@@ -31,7 +33,8 @@ def index():
     for cp in project.posts:
         posts.setdefault(cp.campaign, []).append(cp.post.id)
     campaigns = sorted(project.campaigns.values(), key=lambda c: c.title.lower())
-    return render_template("writing.html", campaigns=campaigns, posts=posts)
+    return render_template("writing.html", campaigns=campaigns, posts=posts,
+                           months=bulletin_editing.months(ws(), now()))
 
 
 def _may_write(campaign: str) -> None:
@@ -151,3 +154,99 @@ def save(campaign: str):
     for warning in saved.warnings[:5]:
         flash(f"Worth checking: {warning}")
     return redirect(url_for("writing.post", campaign=campaign, post_id=fields.id))
+
+
+# -- the monthly bulletin ---------------------------------------------------------------------
+
+MOST_STORIES = 30
+
+
+def _may_write_bulletin() -> None:
+    forbid(bulletin_editing.refusal_to_write(ws(), current_user.person), "write the bulletin")
+
+
+def _bulletin_fields(form: MultiDict) -> BulletinFields:
+    """The bulletin as the form says, without the stories ticked for removal."""
+    try:
+        count = min(int(form.get("stories", "0") or "0"), MOST_STORIES)
+    except ValueError:
+        count = 0
+    stories = tuple(
+        StoryFields(*(form.get(f"story-{i}-{key}", "") for key in bulletin_editing.STORY_KEYS))
+        for i in range(count) if form.get(f"story-{i}-remove") != "1")
+    status = "ready" if form.get("status") == "ready" else "draft"
+    return BulletinFields(form.get("subject", ""), form.get("preheader", ""),
+                          form.get("intro", ""), status, stories)
+
+
+def _preview(month: str, fields: BulletinFields) -> dict:
+    said = bulletin_editing.preview(ws(), month, fields)
+    return {"preview": said, "typed": fields,
+            "must": sum(f.severity == "error" for f in said.findings)}
+
+
+def _bulletin_page(form: BulletinForm, fields: BulletinFields, *, digest: str | None = None,
+                   errors: list[Invalid] | None = None, refused: list | None = None,
+                   conflict: EditConflict | None = None, status: int = 200):
+    return render_template(
+        "bulletin_edit.html", base=form, digest=form.digest if digest is None else digest,
+        library=images.library(ws()), errors=messages(errors or []), refused=refused or [],
+        conflict=conflict, **_preview(form.month, fields)), status
+
+
+@blueprint.route("/write/bulletins/<month>")
+@login_required
+def bulletin(month: str):
+    """The month's bulletin form, as its file says now (or the button to start its draft)."""
+    _may_write_bulletin()
+    form = bulletin_editing.bulletin_form(ws(), month)
+    return _bulletin_page(form, form.fields)
+
+
+@blueprint.route("/write/bulletins/<month>/start", methods=["POST"])
+@login_required
+def start_bulletin(month: str):
+    """Write the month's draft, prefilled from the calendar, as `wst bulletin new` does."""
+    _may_write_bulletin()
+    saved = bulletin_editing.start_draft(ws(), actor(), now(), month)
+    flash(f"Started {saved.shown} from the calendar: replace every text starting “WRITE:”, "
+          f"then mark it ready.")
+    return redirect(url_for("writing.bulletin", month=month))
+
+
+@blueprint.route("/write/bulletins/<month>/preview", methods=["POST"])
+@login_required
+def preview_bulletin(month: str):
+    """The bulletin's preview and checks as it stands (htmx swaps them in as people type)."""
+    _may_write_bulletin()
+    return render_template("_bulletin_preview.html", oob=True,
+                           **_preview(month, _bulletin_fields(request.form)))
+
+
+@blueprint.route("/write/bulletins/<month>/save", methods=["POST"])
+@login_required
+def save_bulletin(month: str):
+    """Add a story, check it again, or save it to its file."""
+    _may_write_bulletin()
+    form = bulletin_editing.bulletin_form(ws(), month)
+    fields = _bulletin_fields(request.form)
+    seen = request.form.get("digest", "")
+    action = request.form.get("action", "check")
+    if action == "add-story" and len(fields.stories) < MOST_STORIES:
+        return _bulletin_page(form, replace(fields, stories=(*fields.stories, StoryFields())),
+                              digest=seen)
+    if action != "save":
+        return _bulletin_page(form, fields, digest=seen)
+    try:
+        saved = bulletin_editing.save_bulletin(ws(), actor(), now(), month, fields, seen)
+    except EditConflict as exc:
+        return _bulletin_page(form, fields, digest=exc.digest, conflict=exc, status=409)
+    except EditRefused as exc:
+        return _bulletin_page(form, fields, digest=seen, refused=exc.problems, status=409)
+    except Invalid as exc:
+        return _bulletin_page(form, fields, digest=seen, errors=[exc], status=400)
+    flash(f"Saved {saved.shown}" + (f" (commit {saved.commit[:10]})" if saved.commit else "")
+          + ". See it as the email on the Bulletin page.")
+    for warning in saved.warnings[:5]:
+        flash(f"Worth checking: {warning}")
+    return redirect(url_for("writing.bulletin", month=month))
