@@ -130,12 +130,8 @@ def bulletin_text(original: Opened, month: str, fields: BulletinFields) -> str:
     while len(stories) > len(fields.stories):
         del stories[len(stories) - 1]
     for i, story in enumerate(fields.stories):
-        if i == len(stories):
-            if len(stories):
-                stories[-1].add(tomlkit.nl())
-            stories.append(tomlkit.table())
-        for key in STORY_KEYS:
-            editing.set_key(stories[i], key, getattr(story, key))
+        editing.write_table(stories, i if i < len(stories) else None,
+                            [(key, getattr(story, key)) for key in STORY_KEYS])
     return tomlkit.dumps(doc)
 
 

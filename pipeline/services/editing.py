@@ -18,14 +18,16 @@ import re
 import subprocess
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Whitespace
 
 from pipeline.content import Post
 from pipeline.errors import Invalid, NotAllowed, NotFound, WstError
@@ -313,11 +315,42 @@ def set_key(table, key: str, value) -> None:
         return
     if (value == "" or value is False) and key not in table:
         return
+    if key in table and _plain(table[key]) == _plain(value):
+        return  # unchanged: left exactly as it is written
     if isinstance(value, str):
         value = _string(value, table.get(key))
     elif isinstance(value, tuple):
         value = list(value)
     table[key] = value
+
+
+def write_table(tables, index: int | None, values: Iterable[tuple[str, Any]]) -> None:
+    """Set `values` (see set_key) in table `index` of a list of tables (`[[post]]`), or in a
+    new one at its end when None, laid out as people write them: a blank line between tables."""
+    if index is not None:
+        for key, value in values:
+            set_key(tables[index], key, value)
+        return
+    blank_after = len(tables) > 0 and _ends_blank(tables[-1])
+    if len(tables) and not blank_after:
+        tables[-1].add(tomlkit.nl())
+    tables.append(tomlkit.table())
+    for key, value in values:
+        set_key(tables[-1], key, value)
+    if blank_after:  # the last table had the blank line before what follows: so has this one
+        tables[-1].add(tomlkit.nl())
+
+
+def _ends_blank(table) -> bool:
+    body = table.value.body
+    return bool(body) and body[-1][0] is None and isinstance(body[-1][1], Whitespace) \
+        and "\n" in body[-1][1].as_string()
+
+
+def _plain(value):
+    """A tomlkit value as plain Python, to compare with a form's."""
+    value = value.unwrap() if hasattr(value, "unwrap") else value
+    return list(value) if isinstance(value, tuple) else value
 
 
 def post_text(original: Opened, campaign: str, post_id: str | None,
@@ -331,23 +364,16 @@ def post_text(original: Opened, campaign: str, post_id: str | None,
         posts = tomlkit.aot()
         doc.append("post", posts)
     ids = [str(t.get("id", "")) for t in posts]
-    if post_id is None:
-        if fields.id in ids:
-            raise Invalid(f"this campaign already has a post '{fields.id}'; give the new one "
-                          f"its own id", field="id")
-        if len(posts):
-            posts[-1].add(tomlkit.nl())  # a blank line between tables, as people write them
-        table = tomlkit.table()
-        posts.append(table)
-        table = posts[-1]
-    else:
+    if post_id is None and fields.id in ids:
+        raise Invalid(f"this campaign already has a post '{fields.id}'; give the new one its "
+                      f"own id", field="id")
+    if post_id is not None:
         if post_id not in ids:
             raise NotFound(f"there is no post '{post_id}' in {original.shown}", field="post")
         if fields.id != post_id and fields.id in ids:
             raise Invalid(f"this campaign already has a post '{fields.id}'", field="id")
-        table = posts[ids.index(post_id)]
-    for key in POST_KEYS:
-        set_key(table, key, getattr(fields, key))
+    write_table(posts, None if post_id is None else ids.index(post_id),
+                [(key, getattr(fields, key)) for key in POST_KEYS])
     return tomlkit.dumps(doc)
 
 
