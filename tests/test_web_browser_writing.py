@@ -3,7 +3,8 @@ on loopback: an approver edits a post with the checks appearing as they type and
 builder giving the `when`, saves it to the file; adds a new post; is shown both versions when
 the file changed meanwhile, and where the problem is when `wst check` would fail. A writer
 starts the month's bulletin draft from the page, and writes a story in Markdown with its
-preview as they type. axe-core
+preview as they type. An approver adds an awareness day with the date builder ("the last
+Thursday of January"), seeing the dates it gives before saving. axe-core
 runs on every page (no serious or critical violation), each is used at 390 px, and screenshots
 go to $WST_SCREENSHOTS when set."""
 
@@ -131,3 +132,29 @@ def test_a_writer_starts_the_months_draft_and_writes_a_story(driver, server, sho
     assert 'body = """Ask them:\n\n- which apps they use\n- who they talk to"""' in text
     assert text.endswith('[[story]]\ntitle = "Training"\nbody = "Book a place on our online '
                          'safety course."\n')
+
+
+def test_an_awareness_day_is_built_with_its_dates_shown(driver, server, shots) -> None:
+    as_person(driver, server, "approver")
+    driver.get(server.url + "/write")
+    click(driver, "a[href='/write/new-event']")
+    check_page(driver, server.url + "/write/new-event", shots, "write-event")
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+    driver.find_element(*by("#id")).send_keys("holocaust-memorial-day")
+    driver.find_element(*by("#title")).send_keys("Holocaust Memorial Day")
+    driver.find_element(*by("#mode-nth")).click()
+    Select(driver.find_element(*by("#ordinal"))).select_by_value("-1")
+    Select(driver.find_element(*by("#weekday"))).select_by_value("TH")
+    Select(driver.find_element(*by("#month"))).select_by_value("1")
+    WebDriverWait(driver, 20).until(
+        lambda d: "BYDAY=-1TH" in d.find_element(*by("#checks")).text)
+    dates = [e.text for e in driver.find_elements(*by("#checks .event-dates li"))]
+    assert "Thursday 27 January 2028" in dates, dates
+    check_layout(driver, shots, "write-event-built")
+    from browser_support import DESKTOP, set_width
+    set_width(driver, DESKTOP)
+    click(driver, "button[value=save]")
+    assert "Saved schedules/calendar.toml" in find(driver, ".flashes").text
+    assert ('id = "holocaust-memorial-day"\ntitle = "Holocaust Memorial Day"\n'
+            'rule = "FREQ=YEARLY;BYMONTH=1;BYDAY=-1TH"\n') in server.project.read(
+        "schedules/calendar.toml")

@@ -27,7 +27,8 @@ ITEM = "safer-internet-day/on-the-day/2027-02-09/x"
 POST = "safer-internet-day/on-the-day/2027-02-09"
 SAMPLES = {"item_id": ITEM, "token": "not-a-real-token", "relative": "images/sid.jpg",
            "filename": "workspace.css", "month": "2027-02", "fmt": "csv",
-           "campaign": "safer-internet-day", "post_id": "on-the-day"}
+           "campaign": "safer-internet-day", "post_id": "on-the-day",
+           "event_id": "safer-internet-day"}
 # Sign-in bookkeeping is expected to change the store; nothing else may.
 BOOKKEEPING = ("sign-in", "sign-in-failed", "sign-out", "invite", "password-set")
 
@@ -99,6 +100,13 @@ ROUTES: dict[str, Access] = {
     "writing.preview_bulletin": Access("role", (("subject", "February"),), without="chair"),
     "writing.save_bulletin": Access("role", (("subject", "February"), ("stories", "0"),
                                              ("action", "save")), without="chair"),
+    # an awareness day is for the people who write the campaigns anchored to it
+    "writing.event": Access("role"),
+    "writing.preview_event": Access("role", (("event", "safer-internet-day"), ("mode", "fixed"))),
+    "writing.save_event": Access("role", (("event", "safer-internet-day"),
+                                          ("id", "safer-internet-day"),
+                                          ("title", "Safer Internet Day"), ("mode", "fixed"),
+                                          ("month", "2"), ("day", "9"), ("action", "save"))),
 }
 
 

@@ -166,3 +166,24 @@ def test_the_bulletin_preview_shows_the_markdown_and_the_checks(server: Server) 
     assert re.search(r"<li[^>]*>which apps</li>", done.text), done.text
     assert "<script>" not in done.text and "&lt;script&gt;" in done.text
     assert "Must fix" in done.text and "01902 555000" in done.text
+
+
+def test_an_awareness_day_is_built_previewed_and_saved(server: Server) -> None:
+    client = server.signed_in("approver")
+    page = client.get("/write/events/safer-internet-day")
+    assert page.status_code == 200
+    assert re.search(r'id="mode-after" name="mode" value="after" checked', page.text)
+    built = [("event", ""), ("id", "holocaust-memorial-day"),
+             ("title", "Holocaust Memorial Day"), ("mode", "nth"), ("ordinal", "-1"),
+             ("weekday", "TH"), ("month", "1"), ("day", "1"), ("days", "1"), ("dates", "0")]
+    shown = client.post("/write/events/preview", built, headers={"HX-Request": "true"})
+    assert 'rule = "FREQ=YEARLY;BYMONTH=1;BYDAY=-1TH"' in shown.text
+    assert "Thursday 27 January 2028" in shown.text
+    page = client.get("/write/new-event")
+    done = client.post("/write/events/save",
+                       [*built, ("digest", digest_of(page.text)), ("action", "save")])
+    assert done.status_code == 302, done.text
+    calendar = server.project.read("schedules/calendar.toml")
+    assert ('[[event]]\nid = "holocaust-memorial-day"\ntitle = "Holocaust Memorial Day"\n'
+            'rule = "FREQ=YEARLY;BYMONTH=1;BYDAY=-1TH"\n') in calendar
+    assert server.signed_in("writer").get("/write/events/safer-internet-day").status_code == 403

@@ -1,27 +1,41 @@
 """Writing the content files in the browser: a campaign's posts (edit one, add one), with the
 composer's per-channel counters and content checks as people type; the monthly bulletin (start
-the month's draft, then its words and stories in Markdown with a live preview). Saving writes the same TOML
+the month's draft, then its words and stories in Markdown with a live preview); awareness days
+(a date builder that writes the rule, with the dates it gives). Saving writes the same TOML
 files in content/ that people read and review; the editing service decides who may, refuses a
 file changed meanwhile (showing both versions) or an edit `wst check` would fail (showing where),
 and writes, records and commits the rest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from pipeline.errors import Invalid
-from pipeline.services import bulletin_editing, editing, images
+from pipeline.services import bulletin_editing, calendar_editing, editing, images
 from pipeline.services.bulletin_editing import BulletinFields, BulletinForm, StoryFields
-from pipeline.services.editing import EditConflict, EditRefused, PostFields, PostForm, WhenParts
+from pipeline.services.calendar_editing import WEEKDAYS, DateRule, Dates, EventFields, EventForm
+from pipeline.services.editing import (
+    EditConflict,
+    EditRefused,
+    PostFields,
+    PostForm,
+    Saved,
+    WhenParts,
+)
 from pipeline.web.context import actor, now, ws
 from pipeline.web.forms import forbid, messages
 from pipeline.web.views.compose import summary
 
 blueprint = Blueprint("writing", __name__)
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
 
 
 @blueprint.route("/write")
@@ -33,7 +47,8 @@ def index():
     for cp in project.posts:
         posts.setdefault(cp.campaign, []).append(cp.post.id)
     campaigns = sorted(project.campaigns.values(), key=lambda c: c.title.lower())
-    return render_template("writing.html", campaigns=campaigns, posts=posts,
+    events = sorted(project.events.values(), key=lambda e: e.title.lower())
+    return render_template("writing.html", campaigns=campaigns, posts=posts, events=events,
                            months=bulletin_editing.months(ws(), now()))
 
 
@@ -94,6 +109,25 @@ def _page(base: PostForm, fields: PostFields, parts: WhenParts, *, digest: str |
         notice=notice, **_checks(base, fields)), status
 
 
+def _saved(save: Callable[[], Saved], page: Callable[..., Any], seen: str, after: str):
+    """Save through the service; then say so and go to `after`, or show the page again with
+    why nothing was written (the file changed meanwhile: the form then carries the current
+    version, so saving again is a choice made seeing both; or what `wst check` found)."""
+    try:
+        done = save()
+    except EditConflict as exc:
+        return page(digest=exc.digest, conflict=exc, status=409)
+    except EditRefused as exc:
+        return page(digest=seen, refused=exc.problems, status=409)
+    except Invalid as exc:
+        return page(digest=seen, errors=[exc], status=400)
+    flash(f"Saved {done.shown}" + (f" (commit {done.commit[:10]})" if done.commit else "")
+          + ". The new version waits for approval; an approval of the old one no longer stands.")
+    for warning in done.warnings[:5]:
+        flash(f"Worth checking: {warning}")
+    return redirect(after)
+
+
 @blueprint.route("/write/posts/<campaign>/new")
 @blueprint.route("/write/posts/<campaign>/<post_id>")
 @login_required
@@ -139,21 +173,10 @@ def save(campaign: str):
         return _page(base, fields, parts, digest=seen)
     if problems:
         return _page(base, fields, parts, digest=seen, errors=problems, status=400)
-    try:
-        saved = editing.save_post(ws(), actor(), now(), campaign, original, fields, seen)
-    except EditConflict as exc:
-        # the form now carries the current version: saving again is a choice made seeing both
-        return _page(base, fields, parts, digest=exc.digest, conflict=exc, status=409)
-    except EditRefused as exc:
-        return _page(base, fields, parts, digest=seen, refused=exc.problems, status=409)
-    except Invalid as exc:
-        return _page(base, fields, parts, digest=seen, errors=[exc], status=400)
-    flash(f"Saved {saved.shown}" + (f" (commit {saved.commit[:10]})" if saved.commit else "")
-          + ". The new version waits for approval; any approval of the old one no longer "
-            "stands.")
-    for warning in saved.warnings[:5]:
-        flash(f"Worth checking: {warning}")
-    return redirect(url_for("writing.post", campaign=campaign, post_id=fields.id))
+    return _saved(lambda: editing.save_post(ws(), actor(), now(), campaign, original, fields,
+                                            seen),
+                  partial(_page, base, fields, parts), seen,
+                  url_for("writing.post", campaign=campaign, post_id=fields.id))
 
 
 # -- the monthly bulletin ---------------------------------------------------------------------
@@ -237,16 +260,97 @@ def save_bulletin(month: str):
                               digest=seen)
     if action != "save":
         return _bulletin_page(form, fields, digest=seen)
+    return _saved(lambda: bulletin_editing.save_bulletin(ws(), actor(), now(), month, fields,
+                                                         seen),
+                  partial(_bulletin_page, form, fields), seen,
+                  url_for("writing.bulletin", month=month))
+
+
+# -- awareness days -------------------------------------------------------------------------
+
+MOST_DATES = 20
+
+
+def _may_write_event(event_id: str | None) -> None:
+    forbid(calendar_editing.refusal_to_write(ws(), current_user.person, event_id),
+           "change this awareness day")
+
+
+def _number(form: MultiDict, name: str, default: int) -> int:
     try:
-        saved = bulletin_editing.save_bulletin(ws(), actor(), now(), month, fields, seen)
-    except EditConflict as exc:
-        return _bulletin_page(form, fields, digest=exc.digest, conflict=exc, status=409)
-    except EditRefused as exc:
-        return _bulletin_page(form, fields, digest=seen, refused=exc.problems, status=409)
-    except Invalid as exc:
-        return _bulletin_page(form, fields, digest=seen, errors=[exc], status=400)
-    flash(f"Saved {saved.shown}" + (f" (commit {saved.commit[:10]})" if saved.commit else "")
-          + ". See it as the email on the Bulletin page.")
-    for warning in saved.warnings[:5]:
-        flash(f"Worth checking: {warning}")
-    return redirect(url_for("writing.bulletin", month=month))
+        return int(form.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+def _event_fields(form: MultiDict) -> EventFields:
+    """The awareness day as the form says, without the dates ticked for removal."""
+    when = DateRule(form.get("mode", "fixed"), _number(form, "month", 1),
+                    _number(form, "day", 1), _number(form, "ordinal", 1),
+                    form.get("weekday", "MO"), form.get("rule", ""))
+    count = min(_number(form, "dates", 0), MOST_DATES)
+    dates = tuple(Dates(form.get(f"dates-{i}-start", ""), form.get(f"dates-{i}-end", ""),
+                        form.get(f"dates-{i}-note", ""))
+                  for i in range(count)
+                  if form.get(f"dates-{i}-remove") != "1" and form.get(f"dates-{i}-start"))
+    return EventFields(form.get("id", "").strip(), form.get("title", ""),
+                       form.get("organiser", ""), when, max(1, _number(form, "days", 1)),
+                       form.get("announced") == "1", dates)
+
+
+def _event_preview(fields: EventFields) -> dict:
+    try:
+        written = fields.when.written()
+    except Invalid:
+        written = (None, None)
+    return {"preview": calendar_editing.event_preview(ws(), now(), fields), "typed": fields,
+            "written": written}
+
+
+def _event_page(form: EventForm, fields: EventFields, *, digest: str | None = None,
+                errors: list[Invalid] | None = None, refused: list | None = None,
+                conflict: EditConflict | None = None, status: int = 200):
+    return render_template(
+        "event_edit.html", base=form, digest=form.digest if digest is None else digest,
+        errors=messages(errors or []), refused=refused or [], conflict=conflict,
+        months=MONTHS, weekdays=WEEKDAYS, ordinals=calendar_editing.ORDINALS,
+        **_event_preview(fields)), status
+
+
+@blueprint.route("/write/new-event")
+@blueprint.route("/write/events/<event_id>")
+@login_required
+def event(event_id: str | None = None):
+    """An awareness day's form, as its file says now (or an empty one for a new day)."""
+    _may_write_event(event_id)
+    form = calendar_editing.event_form(ws(), event_id)
+    return _event_page(form, form.fields)
+
+
+@blueprint.route("/write/events/preview", methods=["POST"])
+@login_required
+def preview_event():
+    """The dates the form's rule gives (htmx swaps them in as people choose)."""
+    _may_write_event(request.form.get("event") or None)
+    return render_template("_event_preview.html", oob=True,
+                           **_event_preview(_event_fields(request.form)))
+
+
+@blueprint.route("/write/events/save", methods=["POST"])
+@login_required
+def save_event():
+    """Add a year's dates, check it again, or save it to its schedules file."""
+    original = request.form.get("event") or None
+    _may_write_event(original)
+    form = calendar_editing.event_form(ws(), original)
+    fields = _event_fields(request.form)
+    seen = request.form.get("digest", "")
+    action = request.form.get("action", "check")
+    if action == "add-dates" and len(fields.dates) < MOST_DATES:
+        return _event_page(form, replace(fields, dates=(*fields.dates, Dates(""))), digest=seen)
+    if action != "save":
+        return _event_page(form, fields, digest=seen)
+    return _saved(lambda: calendar_editing.save_event(ws(), actor(), now(), original, fields,
+                                                      seen),
+                  partial(_event_page, form, fields), seen,
+                  url_for("writing.event", event_id=fields.id))
