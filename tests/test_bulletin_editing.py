@@ -122,3 +122,7 @@ def test_only_the_people_the_matrix_lets_write_the_bulletin_may(
     with pytest.raises(Invalid, match="is not a month"):
         bulletins.bulletin_form(rig.ws, "../../config")
     assert BulletinFields().status == "draft"
+
+
+def test_the_months_offered_say_which_are_written(rig: Rig) -> None:
+    assert bulletins.months(rig.ws, NOW)[:2] == [("2027-02", True), ("2027-03", False)]

@@ -130,3 +130,34 @@ def test_only_those_who_write_the_days_campaigns_may_change_it(rig: Rig,
     assert project.read(CALENDAR) == before
     assert days.refusal_to_write(rig.ws, "approver", "safer-internet-day") is None
     assert isinstance(days.event_file(rig.ws, None), Path)
+
+
+def test_a_campaigns_window_and_anchor_are_written_and_previewed(
+        rig: Rig, project: ProjectDir) -> None:
+    form = days.campaign_form(rig.ws, "safer-internet-day")
+    assert form.fields.anchor == "safer-internet-day" and form.fields.channels == ("facebook", "x")
+    fields = replace(form.fields, live_before_days=10, hashtags=("#SaferInternetDay",))
+    shown = days.window_preview(rig.ws, NOW, fields)
+    first = shown.found[0]
+    assert (first.live_from, first.live_to) == (date(2027, 1, 30), date(2027, 2, 11))
+    days.save_campaign(rig.ws, APPROVER, NOW, "safer-internet-day", fields, form.digest)
+    text = project.read(CALENDAR)
+    assert ('[[campaign]]\nid = "safer-internet-day"\ntitle = "Safer Internet Day"\n'
+            'priority = "online-safety"\nevents = ["safer-internet-day"]\n'
+            'channels = ["facebook", "x"]\nhashtags = ["#SaferInternetDay"]\n'
+            'live_before_days = 10\n') in text
+    assert rig.ws.catalog.project.campaigns["safer-internet-day"].live_before_days == 10
+
+
+def test_a_campaign_given_work_its_writer_may_not_write_is_refused(
+        rig: Rig, project: ProjectDir) -> None:
+    form = days.campaign_form(rig.ws, "safer-internet-day")
+    before = project.read(CALENDAR)
+    with pytest.raises(NotAllowed, match="comms-freeze"):
+        days.save_campaign(rig.ws, APPROVER, NOW, "safer-internet-day",
+                           replace(form.fields, responsibility="comms-freeze"), form.digest)
+    with pytest.raises(EditRefused) as refused:   # a channel the config does not have
+        days.save_campaign(rig.ws, APPROVER, NOW, "safer-internet-day",
+                           replace(form.fields, channels=("facebok",)), form.digest)
+    assert any("did you mean 'facebook'" in p.message for p in refused.value.problems)
+    assert project.read(CALENDAR) == before

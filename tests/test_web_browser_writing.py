@@ -4,16 +4,20 @@ builder giving the `when`, saves it to the file; adds a new post; is shown both 
 the file changed meanwhile, and where the problem is when `wst check` would fail. A writer
 starts the month's bulletin draft from the page, and writes a story in Markdown with its
 preview as they type. An approver adds an awareness day with the date builder ("the last
-Thursday of January"), seeing the dates it gives before saving. axe-core
+Thursday of January"), seeing the dates it gives before saving, and widens a campaign's live
+window, seeing the windows it gives. axe-core
 runs on every page (no serious or critical violation), each is used at 390 px, and screenshots
 go to $WST_SCREENSHOTS when set."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 
 import pytest
 from test_web_browser_freeze_compose import as_person, check_layout, checks_say, replace_text
+from test_web_writing import last_thursday_of_january
 from web_browser_support import by, check_page, click, find
 from web_support import Server, serving, web_project
 from workflow_helpers import add_bulletin
@@ -149,7 +153,7 @@ def test_an_awareness_day_is_built_with_its_dates_shown(driver, server, shots) -
     WebDriverWait(driver, 20).until(
         lambda d: "BYDAY=-1TH" in d.find_element(*by("#checks")).text)
     dates = [e.text for e in driver.find_elements(*by("#checks .event-dates li"))]
-    assert "Thursday 27 January 2028" in dates, dates
+    assert last_thursday_of_january(date.today().year + 1) in dates, dates
     check_layout(driver, shots, "write-event-built")
     from browser_support import DESKTOP, set_width
     set_width(driver, DESKTOP)
@@ -158,3 +162,24 @@ def test_an_awareness_day_is_built_with_its_dates_shown(driver, server, shots) -
     assert ('id = "holocaust-memorial-day"\ntitle = "Holocaust Memorial Day"\n'
             'rule = "FREQ=YEARLY;BYMONTH=1;BYDAY=-1TH"\n') in server.project.read(
         "schedules/calendar.toml")
+
+
+def test_a_campaigns_window_is_changed_seeing_its_windows(driver, server, shots) -> None:
+    as_person(driver, server, "approver")
+    check_page(driver, server.url + "/write/campaigns/safer-internet-day", shots,
+               "write-campaign")
+    first = driver.find_element(*by("#checks .event-dates li")).text
+    was = datetime.strptime(re.search(r"go out from (\w+ \d+ \w+ \d{4})", first)[1],
+                            "%A %d %B %Y")
+    earlier = was - timedelta(days=3)   # 10 days before the day instead of 7
+    replace_text(driver, "#live_before_days", "10")
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, 20).until(
+        lambda d: f"go out from {earlier:%A} {earlier.day} {earlier:%B %Y}"
+        in d.find_element(*by("#checks")).text)
+    check_layout(driver, shots, "write-campaign-changed")
+    from browser_support import DESKTOP, set_width
+    set_width(driver, DESKTOP)
+    click(driver, "button[value=save]")
+    assert "Saved schedules/calendar.toml" in find(driver, ".flashes").text
+    assert "live_before_days = 10" in server.project.read("schedules/calendar.toml")

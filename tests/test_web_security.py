@@ -28,7 +28,7 @@ POST = "safer-internet-day/on-the-day/2027-02-09"
 SAMPLES = {"item_id": ITEM, "token": "not-a-real-token", "relative": "images/sid.jpg",
            "filename": "workspace.css", "month": "2027-02", "fmt": "csv",
            "campaign": "safer-internet-day", "post_id": "on-the-day",
-           "event_id": "safer-internet-day"}
+           "event_id": "safer-internet-day", "campaign_id": "safer-internet-day"}
 # Sign-in bookkeeping is expected to change the store; nothing else may.
 BOOKKEEPING = ("sign-in", "sign-in-failed", "sign-out", "invite", "password-set")
 
@@ -107,6 +107,15 @@ ROUTES: dict[str, Access] = {
                                           ("id", "safer-internet-day"),
                                           ("title", "Safer Internet Day"), ("mode", "fixed"),
                                           ("month", "2"), ("day", "9"), ("action", "save"))),
+    "writing.campaign": Access("role"),
+    "writing.preview_campaign": Access("role", (("campaign", "safer-internet-day"),
+                                                ("anchor", "safer-internet-day"))),
+    "writing.save_campaign": Access("role", (("campaign", "safer-internet-day"),
+                                             ("id", "safer-internet-day"),
+                                             ("title", "Safer Internet Day"),
+                                             ("priority", "online-safety"),
+                                             ("anchor", "safer-internet-day"),
+                                             ("channels", "x"), ("action", "save"))),
 }
 
 

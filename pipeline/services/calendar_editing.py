@@ -1,9 +1,10 @@
-"""Writing awareness days into the calendar from the workspace: a date builder (a fixed date;
+"""Writing the calendar from the workspace: awareness days, with a date builder (a fixed date;
 "the last Thursday of January"; "the first Monday on or after 3 February"; a rule as written;
 or only explicit dates) that writes the RFC 5545 rule, the length of each occurrence (a week is
 7 days), and explicit dates per year, the rule's predictions being provisional until the
-organiser confirms them. Saved through the editing service into the schedules file that holds
-the event (round-trip, checked whole, atomic, audited, committed)."""
+organiser confirms them; and campaigns, with their anchor and windows. Saved through the
+editing service into the schedules file that holds each (round-trip, checked whole, atomic,
+audited, committed)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import tomlkit
 from pydantic import ValidationError
 
-from pipeline.calendar import Event, Occurrence, occurrences
+from pipeline.calendar import Campaign, Event, Occurrence, occurrences, windows
 from pipeline.errors import Invalid, NotFound
 from pipeline.policy import calendar_refusal
 from pipeline.services import editing
@@ -260,3 +261,164 @@ def event_preview(ws: Workspace, now: datetime, fields: EventFields,
         return EventPreview([], [e["msg"].removeprefix("Value error, ") for e in exc.errors()])
     today = now.astimezone(ws.config.tz).date()
     return EventPreview(occurrences(event, today, today + timedelta(days=365 * years)))
+
+
+# -- campaigns ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CampaignFields:
+    """What the campaign form says: the anchor (its first event) and its windows."""
+
+    id: str
+    title: str
+    priority: str = ""
+    anchor: str = ""
+    channels: tuple[str, ...] = ()
+    prepare_weeks: int = 6
+    live_before_days: int = 7
+    live_after_days: int = 2
+    responsibility: str = DEFAULT_WORK
+    hashtags: tuple[str, ...] = ()
+    upbeat: bool = True
+
+
+@dataclass(frozen=True)
+class CampaignForm:
+    """A campaign as its form opens: the fields, its other events (kept after the anchor), and
+    the digest of its file."""
+
+    campaign_id: str | None
+    fields: CampaignFields
+    others: tuple[str, ...]
+    digest: str
+    shown: str
+
+
+@dataclass(frozen=True)
+class WindowPreview:
+    """The campaign's coming windows around its anchor (preparation from, live from and to),
+    or why there are none."""
+
+    found: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def campaign_file(ws: Workspace, campaign_id: str | None) -> Path:
+    """The schedules file that holds the campaign (a new one goes where the others are, else
+    schedules/campaigns.toml)."""
+    project = ws.catalog.project
+    if campaign_id is not None:
+        where = project.where.get(f"campaign:{campaign_id}")
+        if where is None:
+            raise NotFound(f"there is no campaign '{campaign_id}' in schedules/",
+                           field="campaign")
+        return where.source.path
+    first = next((w for k, w in project.where.items() if k.startswith("campaign:")), None)
+    if first is not None:
+        return first.source.path
+    return editing.in_folder(Path(ws.config.schedules_dir), "campaigns.toml")
+
+
+def campaign_refusal(ws: Workspace, person: str, campaign_id: str | None,
+                     responsibility: str | None = None) -> str | None:
+    """Why `person` may not write this campaign (its responsibility now, and the one the form
+    gives it), or None."""
+    found = ws.catalog.project.campaigns.get(campaign_id or "")
+    work = [found.responsibility if found else DEFAULT_WORK]
+    if responsibility:
+        work.append(responsibility)
+    return calendar_refusal(ws.config.settings, work, person)
+
+
+def campaign_form(ws: Workspace, campaign_id: str | None) -> CampaignForm:
+    """The form for a campaign as its file says now (an empty one when None)."""
+    shown = editing.opened(campaign_file(ws, campaign_id))
+    if campaign_id is None:
+        return CampaignForm(None, CampaignFields("", ""), (), shown.digest, shown.shown)
+    data = editing.parse(shown).unwrap() if shown.text else {}
+    t = next((c for c in data.get("campaign", []) if c.get("id") == campaign_id), None)
+    if t is None:
+        raise NotFound(f"there is no campaign '{campaign_id}' in {shown.shown}",
+                       field="campaign")
+    events = [str(e) for e in t.get("events", [])]
+    fields = CampaignFields(
+        campaign_id, str(t.get("title", "")), str(t.get("priority", "")),
+        events[0] if events else "", tuple(str(c) for c in t.get("channels", [])),
+        int(t.get("prepare_weeks", 6)), int(t.get("live_before_days", 7)),
+        int(t.get("live_after_days", 2)), str(t.get("responsibility", DEFAULT_WORK)),
+        tuple(str(h) for h in t.get("hashtags", [])), bool(t.get("upbeat", True)))
+    return CampaignForm(campaign_id, fields, tuple(events[1:]), shown.digest, shown.shown)
+
+
+def campaign_text(original: Opened, campaign_id: str | None, fields: CampaignFields,
+                  others: tuple[str, ...]) -> str:
+    """The schedules file's text with the campaign changed (or added at the end)."""
+    doc = editing.parse(original)
+    campaigns = doc.get("campaign")
+    if campaigns is None:
+        campaigns = tomlkit.aot()
+        doc.append("campaign", campaigns)
+    ids = [str(t.get("id", "")) for t in campaigns]
+    if fields.id != campaign_id and fields.id in ids:
+        raise Invalid(f"there is already a campaign '{fields.id}'; give this one its own id",
+                      field="id")
+    events = [fields.anchor, *(e for e in others if e != fields.anchor)]
+    index = None if campaign_id is None else ids.index(campaign_id)
+    written = campaigns[index] if index is not None else {}
+    defaults = CampaignFields("", "")
+
+    def unless_default(key: str):
+        # a default is not written where the file leaves it out; where it is written, it is set
+        value = getattr(fields, key)
+        return None if value == getattr(defaults, key) and key not in written else value
+
+    editing.write_table(campaigns, index, [
+        ("id", fields.id), ("title", fields.title), ("priority", fields.priority),
+        ("hashtags", list(fields.hashtags) or None), ("events", events),
+        *((key, unless_default(key)) for key in ("prepare_weeks", "live_before_days",
+                                                 "live_after_days")),
+        ("channels", list(fields.channels)),
+        ("responsibility", unless_default("responsibility")),
+        ("upbeat", unless_default("upbeat"))])
+    return tomlkit.dumps(doc)
+
+
+def save_campaign(ws: Workspace, actor: Actor, now: datetime, campaign_id: str | None,
+                  fields: CampaignFields, seen: str) -> Saved:
+    """Change the campaign `campaign_id` (or add one when None) in its schedules file. Refused
+    whole (NotAllowed, NotFound, Invalid, EditConflict, EditRefused) before anything is
+    written."""
+    found = ws.catalog.project.campaigns.get(campaign_id or "")
+    for work in dict.fromkeys([found.responsibility if found else DEFAULT_WORK,
+                               fields.responsibility]):
+        editing.may_write(ws, actor.person, work, "write this campaign")
+    path = campaign_file(ws, campaign_id)
+    form = campaign_form(ws, campaign_id)
+    text = campaign_text(editing.opened(path), campaign_id, fields, form.others)
+    return editing.write(ws, actor, now, path, text, seen,
+                         f"{'Add' if campaign_id is None else 'Edit'} campaign {fields.id}",
+                         {"campaign": fields.id, "was": campaign_id})
+
+
+def window_preview(ws: Workspace, now: datetime, fields: CampaignFields,
+                   years: int = 2) -> WindowPreview:
+    """The campaign's windows around its anchor's coming occurrences, without saving."""
+    event = ws.catalog.project.events.get(fields.anchor)
+    if event is None:
+        return WindowPreview([], ["choose the awareness day it is anchored to"])
+    try:
+        campaign = Campaign(id=fields.id or "new", title=fields.title or "new",
+                            priority=fields.priority or "new", events=[fields.anchor],
+                            prepare_weeks=fields.prepare_weeks,
+                            live_before_days=fields.live_before_days,
+                            live_after_days=fields.live_after_days)
+    except ValidationError as exc:
+        return WindowPreview([], [_said(e) for e in exc.errors()])
+    today = now.astimezone(ws.config.tz).date()
+    return WindowPreview([windows(campaign, o) for o in
+                          occurrences(event, today, today + timedelta(days=365 * years))])
+
+
+def _said(error: dict) -> str:
+    where = " ".join(str(p) for p in error["loc"]).replace("_", " ")
+    return f"{where}: {error['msg'].lower()}"

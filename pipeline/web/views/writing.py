@@ -1,7 +1,8 @@
 """Writing the content files in the browser: a campaign's posts (edit one, add one), with the
 composer's per-channel counters and content checks as people type; the monthly bulletin (start
 the month's draft, then its words and stories in Markdown with a live preview); awareness days
-(a date builder that writes the rule, with the dates it gives). Saving writes the same TOML
+(a date builder that writes the rule, with the dates it gives) and campaigns (anchor and
+windows). Saving writes the same TOML
 files in content/ that people read and review; the editing service decides who may, refuses a
 file changed meanwhile (showing both versions) or an edit `wst check` would fail (showing where),
 and writes, records and commits the rest."""
@@ -18,9 +19,17 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from pipeline.errors import Invalid
-from pipeline.services import bulletin_editing, calendar_editing, editing, images
+from pipeline.services import bulletin_editing, calendar_editing, editing, images, posting
 from pipeline.services.bulletin_editing import BulletinFields, BulletinForm, StoryFields
-from pipeline.services.calendar_editing import WEEKDAYS, DateRule, Dates, EventFields, EventForm
+from pipeline.services.calendar_editing import (
+    WEEKDAYS,
+    CampaignFields,
+    CampaignForm,
+    DateRule,
+    Dates,
+    EventFields,
+    EventForm,
+)
 from pipeline.services.editing import (
     EditConflict,
     EditRefused,
@@ -354,3 +363,73 @@ def save_event():
                                                       seen),
                   partial(_event_page, form, fields), seen,
                   url_for("writing.event", event_id=fields.id))
+
+
+# -- campaigns --------------------------------------------------------------------------------
+
+def _may_write_campaign(campaign_id: str | None, responsibility: str | None = None) -> None:
+    forbid(calendar_editing.campaign_refusal(ws(), current_user.person, campaign_id,
+                                             responsibility), "write this campaign")
+
+
+def _campaign_fields(form: MultiDict) -> CampaignFields:
+    """The campaign as the form says."""
+    return CampaignFields(
+        form.get("id", "").strip(), form.get("title", ""), form.get("priority", ""),
+        form.get("anchor", ""), tuple(form.getlist("channels")),
+        _number(form, "prepare_weeks", 6), _number(form, "live_before_days", 7),
+        _number(form, "live_after_days", 2), form.get("responsibility", "campaign-posts"),
+        tuple(form.get("hashtags", "").split()), form.get("upbeat") == "1")
+
+
+def _campaign_page(form: CampaignForm, fields: CampaignFields, *, digest: str | None = None,
+                   errors: list[Invalid] | None = None, refused: list | None = None,
+                   conflict: EditConflict | None = None, status: int = 200):
+    workspace = ws()
+    project, settings = workspace.catalog.project, workspace.config.settings
+    return render_template(
+        "campaign_edit.html", base=form, typed=fields,
+        digest=form.digest if digest is None else digest, errors=messages(errors or []),
+        refused=refused or [], conflict=conflict, priorities=project.priorities,
+        events=sorted(project.events.values(), key=lambda e: e.title.lower()),
+        channels=posting.channels(workspace),
+        titles={n: settings.channels[n].title or n for n in settings.channels},
+        responsibilities=settings.responsibilities,
+        preview=calendar_editing.window_preview(workspace, now(), fields)), status
+
+
+@blueprint.route("/write/new-campaign")
+@blueprint.route("/write/campaigns/<campaign_id>")
+@login_required
+def campaign(campaign_id: str | None = None):
+    """A campaign's form, as its file says now (or an empty one for a new campaign)."""
+    _may_write_campaign(campaign_id)
+    form = calendar_editing.campaign_form(ws(), campaign_id)
+    return _campaign_page(form, form.fields)
+
+
+@blueprint.route("/write/campaigns/preview", methods=["POST"])
+@login_required
+def preview_campaign():
+    """The campaign's windows around its anchor (htmx swaps them in as people choose)."""
+    _may_write_campaign(request.form.get("campaign") or None)
+    fields = _campaign_fields(request.form)
+    return render_template("_window_preview.html", oob=True, typed=fields,
+                           preview=calendar_editing.window_preview(ws(), now(), fields))
+
+
+@blueprint.route("/write/campaigns/save", methods=["POST"])
+@login_required
+def save_campaign():
+    """Check the campaign again, or save it to its schedules file."""
+    original = request.form.get("campaign") or None
+    _may_write_campaign(original)
+    form = calendar_editing.campaign_form(ws(), original)
+    fields = _campaign_fields(request.form)
+    seen = request.form.get("digest", "")
+    if request.form.get("action") != "save":
+        return _campaign_page(form, fields, digest=seen)
+    return _saved(lambda: calendar_editing.save_campaign(ws(), actor(), now(), original, fields,
+                                                         seen),
+                  partial(_campaign_page, form, fields), seen,
+                  url_for("writing.campaign", campaign_id=fields.id))
