@@ -138,16 +138,22 @@ class EventPreview:
 def event_file(ws: Workspace, event_id: str | None) -> Path:
     """The schedules file that holds the event (a new one goes where the others are, else
     schedules/events.toml); NotFound for an event the calendar does not have."""
+    return _file_of(ws, "event", event_id, "events.toml")
+
+
+def _file_of(ws: Workspace, kind: str, ident: str | None, default: str) -> Path:
+    """The schedules file that defines `kind` `ident`, or where a new one goes: the file of
+    the others of its kind, else `default` in schedules/."""
     project = ws.catalog.project
-    if event_id is not None:
-        where = project.where.get(f"event:{event_id}")
+    if ident is not None:
+        where = project.where.get(f"{kind}:{ident}")
         if where is None:
-            raise NotFound(f"there is no event '{event_id}' in schedules/", field="event")
+            raise NotFound(f"there is no {kind} '{ident}' in schedules/", field=kind)
         return where.source.path
-    first = next((w for k, w in project.where.items() if k.startswith("event:")), None)
+    first = next((w for k, w in project.where.items() if k.startswith(f"{kind}:")), None)
     if first is not None:
         return first.source.path
-    return editing.in_folder(Path(ws.config.schedules_dir), "events.toml")
+    return editing.in_folder(Path(ws.config.schedules_dir), default)
 
 
 def _work(ws: Workspace, event_id: str | None) -> list[str]:
@@ -306,17 +312,7 @@ class WindowPreview:
 def campaign_file(ws: Workspace, campaign_id: str | None) -> Path:
     """The schedules file that holds the campaign (a new one goes where the others are, else
     schedules/campaigns.toml)."""
-    project = ws.catalog.project
-    if campaign_id is not None:
-        where = project.where.get(f"campaign:{campaign_id}")
-        if where is None:
-            raise NotFound(f"there is no campaign '{campaign_id}' in schedules/",
-                           field="campaign")
-        return where.source.path
-    first = next((w for k, w in project.where.items() if k.startswith("campaign:")), None)
-    if first is not None:
-        return first.source.path
-    return editing.in_folder(Path(ws.config.schedules_dir), "campaigns.toml")
+    return _file_of(ws, "campaign", campaign_id, "campaigns.toml")
 
 
 def campaign_refusal(ws: Workspace, person: str, campaign_id: str | None,
