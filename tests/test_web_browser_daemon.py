@@ -16,21 +16,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import test_web_browser
 from conftest import ProjectDir
 from daemon_helpers import LONDON, PERSON, LiveProject, due_in, wait_until
 from PIL import Image
 from standins.x import XStandIn
-from test_web_browser import by, check_page, click, find
 from test_web_browser_freeze_compose import as_person, checks_say
+from web_browser_support import by, check_page, click, find
 from web_support import serving
 
 ORDINARY = "Worried about a child? You can talk to us."
 STATEMENT = "Our thoughts are with everyone affected by today's events in Wolverhampton."
 ALT = "The words: we are thinking of you, on a dark blue background."
 REASON = "A serious incident in the city"
-# the same chromium and screenshot folder fixtures as the workspace's other journeys
-driver, shots = test_web_browser.driver, test_web_browser.shots
 
 
 @pytest.fixture
