@@ -18,8 +18,10 @@ from conftest import Clock, ProjectDir
 from workflow_helpers import APPROVER, WRITER, Rig, set_people
 
 from pipeline.errors import Invalid, NotAllowed
+from pipeline.ledger.notices import QUEUED
 from pipeline.services import editing
 from pipeline.services.editing import EditConflict, EditRefused, PostFields
+from pipeline.services.notices import tell_approvers
 from pipeline.states import State
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
@@ -208,3 +210,22 @@ def test_a_path_from_a_form_stays_inside_its_folder(rig: Rig, project: ProjectDi
         editing.in_folder(content, "../config.toml")
     with pytest.raises(Invalid, match="outside"):
         editing.in_folder(content, "/etc/passwd")
+
+
+def test_the_approvers_are_told_of_the_new_version_as_after_a_hand_edit(
+        rig: Rig, project: ProjectDir) -> None:
+    """What the daemon does after any edit (sync, then tell the approvers) finds the saved
+    version already planned, and tells the approvers of it once."""
+    rig.tick(NOW)
+    # two posts on two channels, in 2027 and 2028 (the horizon is 400 days)
+    assert tell_approvers(rig.ws, NOW).queued == {"approver": 8}
+    assert tell_approvers(rig.ws, NOW).queued == {}
+    save(rig, "on-the-day", PostFields(
+        id="on-the-day", when="on the day at 09:00", text="It is Safer Internet Day.\nAsk your "
+        "child which games they play.", image="images/sid.jpg",
+        alt="A parent and child look at a tablet together."))
+    rig.tick(NOW)   # the daemon's reload: nothing new to record
+    assert tell_approvers(rig.ws, NOW).queued == {"approver": 4}   # the one post changed
+    told = rig.ws.ledger.notices.given(QUEUED)
+    day = "safer-internet-day/on-the-day/2027-02-09"
+    assert {item for _person, item, _version in told} >= {f"{day}/x", f"{day}/facebook"}
