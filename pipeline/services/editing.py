@@ -146,7 +146,7 @@ def parse(opened_file: Opened) -> tomlkit.TOMLDocument:
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     """One save at a time in a folder, across threads and processes (an advisory lock on the
-    folder itself: no lock file is left among the content)."""
+    folder itself: no lock file is left in the project)."""
     handle = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -205,7 +205,9 @@ def write(ws: Workspace, actor: Actor, now: datetime, path: Path, text: str, see
     commit it, record it and plan the new version (of `campaign`'s items when the file holds
     only its work; of everything otherwise). The caller checked the person may."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path.parent):
+    # one save at a time in the project: each is checked against every file as the one
+    # before it left them, and the catalog adopted is never older than the files
+    with _locked(ws.config.root):
         current = _text_of(path)
         shown = display_path(path)
         if digest_of(current) != seen:
@@ -214,12 +216,12 @@ def write(ws: Workspace, actor: Actor, now: datetime, path: Path, text: str, see
             return Saved(shown, seen, None)
         project, warnings = checked(ws, now, path, text)
         atomic_write(path, text)
-    commit = _commit(path, actor, ws, f"{what} (from the workspace)")
-    ws.ledger.audit.add(now, AUDIT_KIND, actor, details={
-        **details, "file": shown, "digest": digest_of(text), "previous": seen or None,
-        "commit": commit})
-    ws.adopt(project)
-    sync(ws, now, campaign)  # planned now; the daemon's reload finds it there
+        commit = _commit(path, actor, ws, f"{what} (from the workspace)")
+        ws.ledger.audit.add(now, AUDIT_KIND, actor, details={
+            **details, "file": shown, "digest": digest_of(text), "previous": seen or None,
+            "commit": commit})
+        ws.adopt(project)
+        sync(ws, now, campaign)  # planned now; the daemon's reload finds it there
     return Saved(shown, digest_of(text), commit, [p for p in warnings if p.path == shown])
 
 
