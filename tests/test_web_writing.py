@@ -7,11 +7,13 @@ person without the role is refused (tests/test_web_security.py checks every rout
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from PIL import Image
 from web_support import Server, serving, web_project
 from workflow_helpers import add_bulletin
 
@@ -213,3 +215,21 @@ def test_a_campaigns_windows_are_shown_and_saved(server: Server) -> None:
     assert "live_before_days = 10" in server.project.read("schedules/calendar.toml")
     assert server.signed_in("writer").get("/write/campaigns/safer-internet-day").status_code \
         == 403
+
+
+def test_an_image_for_the_bulletin_is_uploaded_to_the_library(server: Server) -> None:
+    writer = server.signed_in("writer")
+    page = writer.get("/write/bulletins/2027-02")
+    form = [("digest", digest_of(page.text)), ("stories", "1"), ("subject", "February"),
+            ("story-0-title", "Training"), ("story-0-body", "Book a place."), ("action", "upload")]
+    refused = writer.post("/write/bulletins/2027-02/save", form,
+                          files={"upload": ("notes.png", b"not a picture")})
+    assert refused.status_code == 400 and "not a picture we can use" in refused.text
+    out = io.BytesIO()
+    Image.new("RGB", (64, 40), (11, 110, 105)).save(out, "PNG")
+    done = writer.post("/write/bulletins/2027-02/save", form,
+                       files={"upload": ("Training day.png", out.getvalue())})
+    assert done.status_code == 200, done.text
+    name = re.search(r"uploaded as (images/training-day-[0-9a-f]{12}\.png)", done.text)[1]
+    assert (server.project.path / "content" / name).read_bytes() == out.getvalue()
+    assert f'<option value="{name}">' in done.text   # to choose for a story

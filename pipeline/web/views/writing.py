@@ -219,11 +219,11 @@ def _preview(month: str, fields: BulletinFields) -> dict:
 
 def _bulletin_page(form: BulletinForm, fields: BulletinFields, *, digest: str | None = None,
                    errors: list[Invalid] | None = None, refused: list | None = None,
-                   conflict: EditConflict | None = None, status: int = 200):
+                   conflict: EditConflict | None = None, notice: str = "", status: int = 200):
     return render_template(
         "bulletin_edit.html", base=form, digest=form.digest if digest is None else digest,
         library=images.library(ws()), errors=messages(errors or []), refused=refused or [],
-        conflict=conflict, **_preview(form.month, fields)), status
+        conflict=conflict, notice=notice, **_preview(form.month, fields)), status
 
 
 @blueprint.route("/write/bulletins/<month>")
@@ -258,12 +258,24 @@ def preview_bulletin(month: str):
 @blueprint.route("/write/bulletins/<month>/save", methods=["POST"])
 @login_required
 def save_bulletin(month: str):
-    """Add a story, check it again, or save it to its file."""
+    """Upload an image, add a story, check it again, or save it to its file."""
     _may_write_bulletin()
     form = bulletin_editing.bulletin_form(ws(), month)
     fields = _bulletin_fields(request.form)
     seen = request.form.get("digest", "")
     action = request.form.get("action", "check")
+    sent = request.files.get("upload")
+    if action == "upload" and sent is not None and sent.filename:
+        workspace = ws()
+        try:
+            name = images.upload(workspace, actor(), now(), sent.filename, sent.read(),
+                                 workspace.catalog.project.cadence.channels,
+                                 bulletin_editing.responsibility(workspace))
+        except Invalid as exc:
+            return _bulletin_page(form, fields, digest=seen, errors=[exc], status=400)
+        return _bulletin_page(form, fields, digest=seen,
+                              notice=f"The image is uploaded as {name}: choose it for a story "
+                                     f"and describe it in the story's alt text.")
     if action == "add-story" and len(fields.stories) < MOST_STORIES:
         return _bulletin_page(form, replace(fields, stories=(*fields.stories, StoryFields())),
                               digest=seen)
