@@ -229,3 +229,19 @@ def test_the_approvers_are_told_of_the_new_version_as_after_a_hand_edit(
     told = rig.ws.ledger.notices.given(QUEUED)
     day = "safer-internet-day/on-the-day/2027-02-09"
     assert {item for _person, item, _version in told} >= {f"{day}/x", f"{day}/facebook"}
+
+
+def test_a_commit_that_fails_leaves_the_save_and_says_why(project: ProjectDir) -> None:
+    set_people(project)
+    project.write(POSTS, WRITTEN)
+    subprocess.run(["git", "-C", str(project.path), "init", "--quiet"], check=True)
+    (project.path / ".git" / "index.lock").write_text("")   # another git command is running
+    rig = Rig(project, Clock(NOW))
+    try:
+        saved = save(rig, "two-days-to-go", fields(text="Safer Internet Day is on Tuesday."))
+        (event,) = rig.ws.ledger.audit.events(editing.AUDIT_KIND)
+    finally:
+        rig.ws.close()
+    assert saved.commit is None
+    assert 'text = "Safer Internet Day is on Tuesday."' in project.read(POSTS)
+    assert "index.lock" in event.details["not_committed"]

@@ -216,10 +216,10 @@ def write(ws: Workspace, actor: Actor, now: datetime, path: Path, text: str, see
             return Saved(shown, seen, None)
         project, warnings = checked(ws, now, path, text)
         atomic_write(path, text)
-        commit = _commit(path, actor, ws, f"{what} (from the workspace)")
+        commit, not_committed = _commit(path, actor, ws, f"{what} (from the workspace)")
         ws.ledger.audit.add(now, AUDIT_KIND, actor, details={
             **details, "file": shown, "digest": digest_of(text), "previous": seen or None,
-            "commit": commit})
+            "commit": commit, **({"not_committed": not_committed} if not_committed else {})})
         ws.adopt(project)
         sync(ws, now, campaign)  # planned now; the daemon's reload finds it there
     return Saved(shown, digest_of(text), commit, [p for p in warnings if p.path == shown])
@@ -230,30 +230,30 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=30, check=False)
 
 
-def _commit(path: Path, actor: Actor, ws: Workspace, message: str) -> str | None:
-    """Commit `path` alone, by the person, if it is in a git repository; its id, or None when
-    it is not in one (or git is not installed). A commit that fails is logged in the trail
-    with the save (the file is written either way: it is the truth)."""
+def _commit(path: Path, actor: Actor, ws: Workspace, message: str) -> tuple[str | None, str]:
+    """Commit `path` alone, by the person, if it is in a git repository: (its id, "") or
+    (None, why it was not committed); (None, "") when it is not in one or git is not
+    installed. The file is written either way: it is the truth."""
     folder = path.parent
     try:
         inside_repo = _git(folder, "rev-parse", "--is-inside-work-tree")
     except (OSError, subprocess.SubprocessError):
-        return None
+        return None, ""
     if inside_repo.returncode != 0 or inside_repo.stdout.strip() != "true":
-        return None
+        return None, ""
     person = ws.config.settings.people.get(actor.person)
     name = person.name if person else actor.person
     email = (person.email if person else "") or f"{actor.person}@workspace.invalid"
     who = ["-c", f"user.name={name}", "-c", f"user.email={email}", "-c", "commit.gpgsign=false"]
-    added = _git(folder, "add", "--", path.name)
-    if added.returncode != 0:
-        return f"not committed: {added.stderr.strip()[:200]}"
-    done = _git(folder, *who, "commit", "--quiet", "--no-verify", "-m", message, "--",
-                path.name)
-    if done.returncode != 0:
-        return f"not committed: {(done.stderr or done.stdout).strip()[:200]}"
-    head = _git(folder, "rev-parse", "HEAD")
-    return head.stdout.strip() or None
+    try:
+        added = _git(folder, "add", "--", path.name)
+        done = added if added.returncode else _git(
+            folder, *who, "commit", "--quiet", "--no-verify", "-m", message, "--", path.name)
+        if done.returncode:
+            return None, (done.stderr or done.stdout).strip()[:200]
+        return _git(folder, "rev-parse", "HEAD").stdout.strip() or None, ""
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, str(exc)[:200]
 
 
 # -- campaign posts -----------------------------------------------------------------------------
