@@ -245,3 +245,30 @@ def test_a_commit_that_fails_leaves_the_save_and_says_why(project: ProjectDir) -
     assert saved.commit is None
     assert 'text = "Safer Internet Day is on Tuesday."' in project.read(POSTS)
     assert "index.lock" in event.details["not_committed"]
+
+
+def test_a_new_file_is_checked_with_the_rest_before_it_is_written(project: ProjectDir) -> None:
+    """load_project reads an edit's text in place of the file, and a file that is not there
+    yet as one more of its folder."""
+    from pipeline.config import load_config
+    from pipeline.project import load_project
+
+    config = load_config(project.config)
+    new = config.content_dir / "bulletins" / "2099-01.toml"
+    found = load_project(config, {new: 'month = "2099-01"\nsubject = "January"\n'})
+    assert [(p.path.endswith("bulletins/2099-01.toml"), p.line, "preheader" in p.message)
+            for p in found.errors] == [(True, None, True)]
+    assert not new.exists()
+    edited = config.content_dir / "posts" / "safer-internet-day.toml"
+    found = load_project(config, {edited: project.read(POSTS).replace("on the day at 09:00",
+                                                                       "on the dya at 09:00")})
+    assert [(p.line, "cannot read when" in p.message) for p in found.errors] == [(8, True)]
+
+
+def test_the_date_builder_of_a_post_reads_back_what_it_writes() -> None:
+    from pipeline.services.editing import WhenParts
+
+    for phrase in ("2 days before at 10:00", "1 week after at 14:00", "on the day at 09:00",
+                   "at 2027-02-01 10:00", "each day of the event at 12:30"):
+        assert WhenParts.of(phrase).phrase() == phrase
+    assert WhenParts("before", 1, "days", "08:30").phrase() == "1 day before at 08:30"
