@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import Invalid, NotAllowed
-from pipeline.imagefiles import ImageInfo, inspect, problems, upload_name
+from pipeline.imagefiles import ImageInfo, as_jpeg, inspect, problems, takes_jpeg_not, upload_name
 from pipeline.policy import writing_refusal
 from pipeline.reactive import RESPONSIBILITY
 from pipeline.services.actor import Actor, known_person
@@ -113,16 +113,31 @@ def save(ws: Workspace, name: str, data: bytes) -> Path:
 
 def upload(ws: Workspace, actor: Actor, now: datetime, filename: str, data: bytes,
            channels: Iterable[str] = (), responsibility: str = RESPONSIBILITY) -> str:
-    """Check an uploaded file (a real image that every chosen channel takes) and save it to the
-    library; its name ("images/..."). For the people who may write the work of
-    `responsibility`. Refused whole (NotAllowed, Invalid) before anything is written."""
+    """Check an uploaded file (a real image that every chosen channel takes, converted to JPEG
+    when one takes no other or not its format) and save it to the library; its name
+    ("images/..."). For the people who may write the work of `responsibility`. Refused whole
+    (NotAllowed, Invalid) before anything is written."""
     may_upload(ws, actor.person, responsibility)
     name, info = name_for(filename, data)
+    channels = list(channels)
+    sent_as = info.format
+    if _needs_jpeg(ws, info, channels):
+        # a chosen platform takes only JPEG (Instagram), or not this format (WebP on
+        # Facebook): the picture is converted once, here, and every channel gets the JPEG
+        data = as_jpeg(data)
+        name, info = name_for(filename, data)
     unfit = fit(ws, info, channels)
     if unfit:
         raise Invalid("; ".join(unfit), field="upload")
     save(ws, name, data)
     ws.ledger.audit.add(now, "image-upload", actor, details={
         "image": name, "format": info.format, "bytes": info.size,
-        "width": info.width, "height": info.height})
+        "width": info.width, "height": info.height,
+        **({"converted_from": sent_as} if sent_as != info.format else {})})
     return name
+
+
+def _needs_jpeg(ws: Workspace, info: ImageInfo, channels: list[str]) -> bool:
+    settings = ws.config.settings.channels
+    return any(takes_jpeg_not(info, settings[name].kind) for name in channels
+               if name in settings)
