@@ -272,3 +272,22 @@ def test_the_date_builder_of_a_post_reads_back_what_it_writes() -> None:
                    "at 2027-02-01 10:00", "each day of the event at 12:30"):
         assert WhenParts.of(phrase).phrase() == phrase
     assert WhenParts("before", 1, "days", "08:30").phrase() == "1 day before at 08:30"
+
+
+def test_a_channel_switched_off_stays_listed_when_the_form_saves(project: ProjectDir) -> None:
+    set_people(project, "")
+    project.write(POSTS, WRITTEN.replace('when = "on the day at 09:00"\n',
+                                         'when = "on the day at 09:00"\n'
+                                         'channels = ["facebook", "x"]\n'))
+    project.edit("config.toml", 'kind = "facebook"\n', 'kind = "facebook"\nenabled = false\n')
+    rig = Rig(project, Clock(NOW))
+    try:
+        form = editing.post_form(rig.ws, "safer-internet-day", "on-the-day")
+        assert rig.ws.config.settings.channels["facebook"].enabled is False
+        editing.save_post(rig.ws, APPROVER, NOW, "safer-internet-day", "on-the-day",
+                          PostFields(**{**form.fields.__dict__, "channels": ("x",),
+                                        "text": "It is Safer Internet Day."}), form.digest)
+    finally:
+        rig.ws.close()
+    assert 'text = """It is Safer Internet Day."""' in project.read(POSTS)  # its style kept
+    assert 'channels = ["x", "facebook"]' in project.read(POSTS)

@@ -20,7 +20,7 @@ import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -386,6 +386,12 @@ def save_post(ws: Workspace, actor: Actor, now: datetime, campaign: str, post_id
     written."""
     may_write(ws, actor.person, campaign_responsibility(ws, campaign), "write a campaign post")
     path = post_file(ws, campaign)
+    if post_id is not None and fields.channels is not None:
+        # a channel the file lists that is switched off is not on the form: it stays listed
+        offered = campaign_channels(ws, campaign)
+        was = post_form(ws, campaign, post_id).fields.channels or ()
+        fields = replace(fields, channels=(*fields.channels,
+                                           *(c for c in was if c not in offered)))
     text = post_text(opened(path), campaign, post_id, fields)
     return write(ws, actor, now, path, text, seen,
                  f"{'Add' if post_id is None else 'Edit'} post {campaign}/{fields.id}",
