@@ -2,13 +2,14 @@
 composer's per-channel counters and content checks as people type; the monthly bulletin (start
 the month's draft, then its words and stories in Markdown with a live preview); awareness days
 (a date builder that writes the rule, with the dates it gives) and campaigns (anchor and
-windows). Saving writes the same TOML
-files in content/ that people read and review; the editing service decides who may, refuses a
-file changed meanwhile (showing both versions) or an edit `wst check` would fail (showing where),
-and writes, records and commits the rest."""
+windows). Saving writes the same TOML files in content/ and schedules/ that people read and
+review; the editing services decide who may, refuse a file changed meanwhile (showing both
+versions) or an edit `wst check` would fail (showing where), and write, record and commit the
+rest."""
 
 from __future__ import annotations
 
+from calendar import month_name
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -43,14 +44,14 @@ from pipeline.web.forms import forbid, messages
 from pipeline.web.views.compose import summary
 
 blueprint = Blueprint("writing", __name__)
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = tuple(month_name)[1:]   # English: Python never sets the locale by itself
 
 
 @blueprint.route("/write")
 @login_required
 def index():
-    """The campaigns and their posts, to choose one to edit or add to."""
+    """What may be written: the bulletin's coming months, the awareness days, the campaigns
+    and their posts."""
     project = ws().catalog.project
     posts: dict[str, list[str]] = {}
     for cp in project.posts:
