@@ -233,3 +233,18 @@ def test_an_image_for_the_bulletin_is_uploaded_to_the_library(server: Server) ->
     name = re.search(r"uploaded as (images/training-day-[0-9a-f]{12}\.png)", done.text)[1]
     assert (server.project.path / "content" / name).read_bytes() == out.getvalue()
     assert f'<option value="{name}">' in done.text   # to choose for a story
+
+
+def test_a_story_link_the_email_would_never_make_a_link_is_not_one_in_the_preview(
+        server: Server) -> None:
+    writer = server.signed_in("writer")
+    writer.get("/write/bulletins/2027-02")
+    done = writer.post("/write/bulletins/2027-02/preview", [
+        ("stories", "1"), ("status", "draft"), ("subject", "February"), ("preheader", "Hello"),
+        ("story-0-title", "Apps"), ("story-0-body", "Ask them."),
+        ("story-0-link", "javascript:alert(1)"), ("story-0-link_text", "Read more")],
+        headers={"HX-Request": "true"})
+    assert done.status_code == 200
+    assert 'href="javascript' not in done.text
+    assert "Read more (javascript:alert(1))" in done.text
+    assert "Must fix" in done.text   # the link check says so
