@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/failover.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/save.py
 
 goldens: $(STAMP)
 	WST_UPDATE_GOLDENS=1 $(BIN)/pytest tests -k golden

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from pathlib import Path
 
 from pipeline.calendar import Occurrence, Window, occurrences, send_day_in, windows
 from pipeline.config import EMAIL_KINDS, SOCIAL_KINDS, Config
@@ -12,9 +14,11 @@ from pipeline.project import Located, Project, load_content, load_schedules
 from pipeline.timing import clock_change_days, parse_when, resolve_local
 
 
-def load_project(config: Config) -> Project:
-    """Read every input under `config` and cross-check it. Never raises for bad content."""
-    project = Project(config)
+def load_project(config: Config, replaced: Mapping[Path, str] | None = None) -> Project:
+    """Read every input under `config` and cross-check it. Never raises for bad content.
+    `replaced` reads some files as the given text instead (an edit checked before it is
+    written; keys are paths as config's folders name them)."""
+    project = Project(config, replaced=dict(replaced or {}))
     load_schedules(project)
     load_content(project)
     project.problems.extend(cross_check(project))

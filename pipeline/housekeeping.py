@@ -17,15 +17,17 @@ from pipeline.workspace import Workspace
 log = logging.getLogger("wst.daemon")
 
 
-def sync(ws: Workspace, now: datetime) -> list[Item]:
+def sync(ws: Workspace, now: datetime, campaign: str | None = None) -> list[Item]:
     """Record every item from the store's first run to the horizon in the ledger, so it can be
     approved ahead of time and nothing due is ever skipped, at any age. On the first run, items
     due in the `look_back_days` before it are recorded too (they were due recently: what
-    happened to them is reported); older ones predate the pipeline on this store."""
+    happened to them is reported); older ones predate the pipeline on this store. With
+    `campaign`, only that campaign's items (after an edit of its posts alone)."""
     catalog = ws.catalog
     since = ((ws.ledger.reads.first_seen() or now)
              - timedelta(days=catalog.settings.look_back_days))
-    items = catalog.current_items(now, since)
+    items = [i for i in catalog.current_items(now, since)
+             if campaign is None or i.campaign == campaign]
     ws.ledger.publications.sync_planned(items, now, dry_run=catalog.dry_run_for)
     return items
 

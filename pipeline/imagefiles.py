@@ -88,6 +88,27 @@ def problems(info: ImageInfo, platform: str) -> list[str]:
     return [f"{platform} would refuse it: the image {refusal}"] if refusal else []
 
 
+def as_jpeg(data: bytes) -> bytes:
+    """The picture as a JPEG, for a platform that takes nothing else (Instagram) or not its
+    format (WebP on Facebook): transparency laid on white, an animation's first frame."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data), formats=list(ENDINGS)) as image:
+        image.seek(0)
+        rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, "JPEG", quality=90, optimize=True)
+    return out.getvalue()
+
+
+def takes_jpeg_not(info: ImageInfo, platform: str) -> bool:
+    """True when `platform` refuses this image's format but takes a JPEG."""
+    limit = LIMITS.get(platform)
+    return limit is not None and info.kind not in limit.kinds and "jpeg" in limit.kinds
+
+
 def upload_name(filename: str, data: bytes, info: ImageInfo) -> str:
     """A safe file name for an upload: a few letters of the name it came with (for people),
     a hash of its content (the same picture

@@ -107,3 +107,15 @@ def writing_refusal(settings: Settings, responsibility: str, person: str) -> str
     """Why `person` may not write work of `responsibility` and send it for approval (they must
     be responsible, accountable or in support for it), or None if they may."""
     return works_on_refusal(settings, responsibility, person, "writing them is for")
+
+
+def calendar_refusal(settings: Settings, responsibilities: list[str] | tuple[str, ...],
+                     person: str) -> str | None:
+    """Why `person` may not change a calendar entry that work of `responsibilities` hangs on
+    (an awareness day moves every campaign anchored to it: they must be able to write each),
+    or None if they may."""
+    for responsibility in responsibilities:
+        refusal = writing_refusal(settings, responsibility, person)
+        if refusal:
+            return refusal
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,7 +24,7 @@ from pipeline.content import (
 from pipeline.files import FileRefused
 from pipeline.images import Image, open_image
 from pipeline.problems import ERROR, InputError, Problem, display_path
-from pipeline.tomlfile import TOML_MAX, TomlFile, read_toml
+from pipeline.tomlfile import TOML_MAX, TomlFile, parse_toml, read_toml
 from pipeline.validation import Strict, validate, validate_each
 
 M = TypeVar("M", bound=BaseModel)
@@ -94,6 +94,9 @@ class Project:
     # "event:id" of each table left out for its own errors: the same, for what it defined
     dropped: set[str] = field(default_factory=set)
     images: dict[tuple[str, int, int], Image | str] = field(default_factory=dict)  # image()
+    # files read as this text instead of what is on disk (a form's edit, checked before it is
+    # written); a path not on disk yet is a new file
+    replaced: Mapping[Path, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -129,13 +132,31 @@ class Project:
 BULLETIN_MAX = 100_000
 
 
-def _read(path: Path, problems: list[Problem], most: int = TOML_MAX,
+def _read(project: Project, path: Path, most: int = TOML_MAX,
           what: str = "file") -> TomlFile | None:
     try:
+        if path in project.replaced:
+            return _replacement(path, project.replaced[path], most, what)
         return read_toml(path, display_path(path), most, what)
     except InputError as exc:
-        problems.extend(exc.problems)
+        project.problems.extend(exc.problems)
         return None
+
+
+def _replacement(path: Path, text: str, most: int, what: str) -> TomlFile:
+    shown = display_path(path)
+    size = len(text.encode("utf-8"))
+    if size > most:
+        raise InputError([Problem(shown, None, ERROR, f"would be {size:,} bytes; a {what} may be "
+                                  f"at most {most:,}: make it shorter or split it")])
+    return parse_toml(text, path, shown)
+
+
+def _toml_files(project: Project, folder: Path) -> list[Path]:
+    """The *.toml files of `folder`, with any new file an edit adds there."""
+    found = set(folder.glob("*.toml")) if folder.is_dir() else set()
+    found |= {p for p in project.replaced if p.parent == folder and p.suffix == ".toml"}
+    return sorted(found)
 
 
 def _first(project: Project, kind: str, ident: str, here: Located) -> bool:
@@ -168,13 +189,13 @@ def _validate(project: Project, model: type[M], source: TomlFile):
 def load_schedules(project: Project) -> None:
     """Read every schedules/*.toml into the project."""
     folder = project.config.schedules_dir
-    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    files = _toml_files(project, folder)
     if not files:
         project.problems.append(Problem(display_path(folder), None, ERROR,
             "no calendar files (*.toml) found; check [paths] schedules in config.toml"))
     cadence_at: Located | None = None
     for path in files:
-        source = _read(path, project.problems)
+        source = _read(project, path)
         if source is None:
             project.schedules_incomplete = True
             continue
@@ -209,10 +230,10 @@ def load_content(project: Project) -> None:
         project.problems.append(Problem(display_path(root), None, ERROR,
             "content folder not found; check [paths] content in config.toml"))
         return
-    for path in sorted((root / "posts").glob("*.toml")):
+    for path in _toml_files(project, root / "posts"):
         _load_posts(project, path, root)
-    for path in sorted((root / "bulletins").glob("*.toml")):
-        source = _read(path, project.problems, BULLETIN_MAX, "bulletin file")
+    for path in _toml_files(project, root / "bulletins"):
+        source = _read(project, path, BULLETIN_MAX, "bulletin file")
         if source is None:
             continue
         bulletin, problems = validate(Bulletin, source.data, source)
@@ -228,7 +249,7 @@ def load_content(project: Project) -> None:
         project.bulletins[bulletin.month] = bulletin
         project.where[f"bulletin:{bulletin.month}"] = here
     messages = root / "key-messages.toml"
-    if messages.exists() and (source := _read(messages, project.problems)):
+    if messages.exists() and (source := _read(project, messages)):
         parsed, kept = _validate(project, KeyMessagesFile, source)
         if parsed:
             for i, aud in kept("audience", parsed.audience):
@@ -237,7 +258,7 @@ def load_content(project: Project) -> None:
             project.key_messages = parsed.message
             project.where["key-messages"] = Located(source, ())
     audit = root / "channel-audit.toml"
-    if audit.exists() and (source := _read(audit, project.problems)):
+    if audit.exists() and (source := _read(project, audit)):
         parsed_audit, kept = _validate(project, ChannelAuditFile, source)
         if parsed_audit:
             project.audit = [c for i, c in kept("channel", parsed_audit.channel)
@@ -246,7 +267,7 @@ def load_content(project: Project) -> None:
 
 
 def _load_posts(project: Project, path: Path, root: Path) -> None:
-    source = _read(path, project.problems)
+    source = _read(project, path)
     if source is None:
         return
     parsed, kept = _validate(project, PostsFile, source)
@@ -273,4 +294,3 @@ def _load_posts(project: Project, path: Path, root: Path) -> None:
             found = project.image(post.image)  # `wst check` says what is wrong with it, if it is
             digest = found.digest if isinstance(found, Image) else ""
         project.posts.append(CampaignPost(campaign, post, here, digest))
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.channels.registry import has_adapter
@@ -161,14 +162,15 @@ class Renderer:
         rendered, findings = self._bulletin_checked(bulletin, item.channel, item.id)
         return None, rendered, findings
 
-    def content_problems(self) -> list[Problem]:
+    def content_problems(self, only: Path | None = None) -> list[Problem]:
         """The content checks over every post on each of its enabled channels, and every
-        bulletin, as located problems (identical findings on several channels are merged)."""
+        bulletin, as located problems (identical findings on several channels are merged);
+        with `only`, those of the posts and bulletin written in that file."""
         out: list[Problem] = []
         enabled = self.config.enabled_channels()
         for cp in self.project.posts:
             campaign = self.project.campaigns.get(cp.campaign)
-            if campaign is None:
+            if campaign is None or (only is not None and cp.at.source.path != only):
                 continue
             channels = campaign.channels if cp.post.channels is None else cp.post.channels
             merged: dict[tuple[str, str, str, tuple], list[str]] = {}
@@ -187,6 +189,8 @@ class Renderer:
         email = [n for n in self.project.cadence.channels if n in enabled] or ["archive"]
         for month, bulletin in sorted(self.project.bulletins.items()):
             at = self.project.where[f"bulletin:{month}"]
+            if only is not None and at.source.path != only:
+                continue
             for f in self.bulletin_findings(bulletin, email[0], f"bulletin {month}"):
                 if f.code in ("alt-missing", "image-file") and f.loc[-1:] == ("image",):
                     continue  # the calendar check reports it, on the image's own line

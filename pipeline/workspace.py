@@ -14,6 +14,7 @@ from pipeline.channels.pool import Adapters
 from pipeline.ledger import Ledger, ledger_key
 from pipeline.plan import Item
 from pipeline.problems import InputError
+from pipeline.project import Project
 from pipeline.reactive import ReactiveStore
 from pipeline.store import Store, open_store
 
@@ -85,6 +86,11 @@ class Workspace:
             return False
         self._use(catalog)
         return True
+
+    def adopt(self, project: Project) -> None:
+        """Use a project already loaded and checked (a save from the workspace, checked with
+        the edit in place before it was written), instead of reading the files again."""
+        self._use(Catalog(project.config, project, self.reactive.all()))
 
     def refresh_reactive(self) -> None:
         """Take in reactive posts saved since the catalog was loaded."""

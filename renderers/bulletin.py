@@ -214,6 +214,12 @@ def _body_html(source: str, link) -> Markup:
     return Markup(_MD.render(source, {"link": link}))
 
 
+def markdown_html(source: str) -> Markup:
+    """Markdown as the email's HTML shows it (raw HTML escaped), its links as written: for a
+    preview while it is being written."""
+    return _body_html(source, lambda url: url)
+
+
 def _stories(b: BulletinInput, link, image_base_url: str) -> list[_StoryView]:
     views = []
     for story in b.stories:

@@ -237,8 +237,6 @@ def test_an_upload_is_a_real_image_the_chosen_platforms_take_saved_inside_the_fo
     assert len(big) > 1_000_000
     with pytest.raises(Invalid, match=r"bluesky would refuse it: the image is 1\.\d MB; Bluesky"):
         images.upload(ws, WRITER, NOW, "big.png", big, ["x", "bluesky"])
-    with pytest.raises(Invalid, match="facebook would refuse it: the image is a WebP image"):
-        images.upload(ws, WRITER, NOW, "pic.webp", png(kind="WEBP"), ["facebook"])
     with pytest.raises(NotAllowed):
         images.upload(ws, CHAIR, NOW, "pic.png", png(), ["x"])
     assert sorted(folder.iterdir()) == before
@@ -286,3 +284,18 @@ def test_earlier_pauses_with_undecided_items_are_listed(rig: Rig) -> None:
     freeze.decide(rig.ws, CHAIR, later + timedelta(hours=2), release_them=False,
                   reason="Out of date now", pause_id=listed[0].pause.id)
     assert freeze.undecided(rig.ws, later + timedelta(hours=2)) == []
+
+
+def test_an_upload_a_platform_takes_only_as_jpeg_is_converted(rig: Rig) -> None:
+    """Instagram takes only JPEG and Facebook no WebP: the picture is converted once, on
+    upload, and every chosen channel gets the JPEG; the trail says what it was."""
+    ws = rig.ws
+    name = images.upload(ws, WRITER, NOW, "pic.webp", png(kind="WEBP"), ["facebook", "x"])
+    assert name.endswith(".jpg")
+    saved = images.folder(ws).parent / name
+    info = images.info_of(saved)
+    assert (info.format, info.width, info.height) == ("JPEG", 40, 30)
+    event = ws.ledger.audit.events("image-upload")[-1]
+    assert (event.details["format"], event.details["converted_from"]) == ("JPEG", "WEBP")
+    kept = images.upload(ws, WRITER, NOW, "pic.png", png(), ["x"])
+    assert kept.endswith(".png")   # X takes a PNG: nothing to convert

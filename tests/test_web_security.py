@@ -26,7 +26,9 @@ from pipeline.web.app import create_app
 ITEM = "safer-internet-day/on-the-day/2027-02-09/x"
 POST = "safer-internet-day/on-the-day/2027-02-09"
 SAMPLES = {"item_id": ITEM, "token": "not-a-real-token", "relative": "images/sid.jpg",
-           "filename": "workspace.css", "month": "2027-02", "fmt": "csv"}
+           "filename": "workspace.css", "month": "2027-02", "fmt": "csv",
+           "campaign": "safer-internet-day", "post_id": "on-the-day",
+           "event_id": "safer-internet-day", "campaign_id": "safer-internet-day"}
 # Sign-in bookkeeping is expected to change the store; nothing else may.
 BOOKKEEPING = ("sign-in", "sign-in-failed", "sign-out", "invite", "password-set")
 
@@ -85,6 +87,35 @@ ROUTES: dict[str, Access] = {
     "compose.send": Access("role", (("text", "Worried about a child? Call 01902 555392."),
                                     ("channels", "x"), ("at", "2030-01-07T10:00"),
                                     ("action", "submit"))),
+    "writing.index": Access("signed-in"),      # the list of campaigns; each form checks the role
+    "writing.post": Access("role"),
+    "writing.check": Access("role", (("text", "Hello"), ("channels", "x"))),
+    "writing.save": Access("role", (("post", "on-the-day"), ("id", "on-the-day"),
+                                    ("when_mode", "on"), ("when_time", "09:00"),
+                                    ("text", "It is Safer Internet Day."), ("channels", "x"),
+                                    ("action", "save"))),
+    # the bulletin is for those responsible, accountable or in support for e-bulletins
+    "writing.bulletin": Access("role", without="chair"),
+    "writing.start_bulletin": Access("role", without="chair"),
+    "writing.preview_bulletin": Access("role", (("subject", "February"),), without="chair"),
+    "writing.save_bulletin": Access("role", (("subject", "February"), ("stories", "0"),
+                                             ("action", "save")), without="chair"),
+    # an awareness day is for the people who write the campaigns anchored to it
+    "writing.event": Access("role"),
+    "writing.preview_event": Access("role", (("event", "safer-internet-day"), ("mode", "fixed"))),
+    "writing.save_event": Access("role", (("event", "safer-internet-day"),
+                                          ("id", "safer-internet-day"),
+                                          ("title", "Safer Internet Day"), ("mode", "fixed"),
+                                          ("month", "2"), ("day", "9"), ("action", "save"))),
+    "writing.campaign": Access("role"),
+    "writing.preview_campaign": Access("role", (("campaign", "safer-internet-day"),
+                                                ("anchor", "safer-internet-day"))),
+    "writing.save_campaign": Access("role", (("campaign", "safer-internet-day"),
+                                             ("id", "safer-internet-day"),
+                                             ("title", "Safer Internet Day"),
+                                             ("priority", "online-safety"),
+                                             ("anchor", "safer-internet-day"),
+                                             ("channels", "x"), ("action", "save"))),
 }
 
 
@@ -118,7 +149,8 @@ def state(project: ProjectDir) -> tuple:
                 conn.execute("SELECT count(*) FROM reactive_posts").fetchone(),
                 conn.execute("SELECT person, feed_token_hash FROM web_accounts ORDER BY person")
                 .fetchall(),
-                sorted(p.name for p in (project.path / "content" / "images").iterdir()))
+                sorted(p.name for p in (project.path / "content" / "images").iterdir()),
+                sorted((str(p), p.read_bytes()) for p in project.path.glob("*/**/*.toml")))
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import Invalid, NotAllowed
-from pipeline.imagefiles import ImageInfo, inspect, problems, upload_name
+from pipeline.imagefiles import ImageInfo, as_jpeg, inspect, problems, takes_jpeg_not, upload_name
 from pipeline.policy import writing_refusal
 from pipeline.reactive import RESPONSIBILITY
 from pipeline.services.actor import Actor, known_person
@@ -72,11 +72,12 @@ def fit(ws: Workspace, info: ImageInfo, channels: Iterable[str]) -> list[str]:
             for p in problems(info, settings[name].kind)]
 
 
-def may_upload(ws: Workspace, person: str) -> None:
-    """NotAllowed unless `person` may write reactive posts (an upload is for one)."""
+def may_upload(ws: Workspace, person: str, responsibility: str = RESPONSIBILITY) -> None:
+    """NotAllowed unless `person` may write the work the upload is for (by default reactive
+    posts; a campaign's posts, a bulletin)."""
     settings = ws.config.settings
     known_person(settings, person)
-    refusal = writing_refusal(settings, RESPONSIBILITY, person)
+    refusal = writing_refusal(settings, responsibility, person)
     if refusal:
         raise NotAllowed(person, "upload an image", refusal)
 
@@ -111,17 +112,32 @@ def save(ws: Workspace, name: str, data: bytes) -> Path:
 
 
 def upload(ws: Workspace, actor: Actor, now: datetime, filename: str, data: bytes,
-           channels: Iterable[str] = ()) -> str:
-    """Check an uploaded file (a real image that every chosen channel takes) and save it to the
-    library; its name ("images/..."). Refused whole (NotAllowed, Invalid) before anything is
-    written."""
-    may_upload(ws, actor.person)
+           channels: Iterable[str] = (), responsibility: str = RESPONSIBILITY) -> str:
+    """Check an uploaded file (a real image that every chosen channel takes, converted to JPEG
+    when one takes no other or not its format) and save it to the library; its name
+    ("images/..."). For the people who may write the work of `responsibility`. Refused whole
+    (NotAllowed, Invalid) before anything is written."""
+    may_upload(ws, actor.person, responsibility)
     name, info = name_for(filename, data)
+    channels = list(channels)
+    sent_as = info.format
+    if _needs_jpeg(ws, info, channels):
+        # a chosen platform takes only JPEG (Instagram), or not this format (WebP on
+        # Facebook): the picture is converted once, here, and every channel gets the JPEG
+        data = as_jpeg(data)
+        name, info = name_for(filename, data)
     unfit = fit(ws, info, channels)
     if unfit:
         raise Invalid("; ".join(unfit), field="upload")
     save(ws, name, data)
     ws.ledger.audit.add(now, "image-upload", actor, details={
         "image": name, "format": info.format, "bytes": info.size,
-        "width": info.width, "height": info.height})
+        "width": info.width, "height": info.height,
+        **({"converted_from": sent_as} if sent_as != info.format else {})})
     return name
+
+
+def _needs_jpeg(ws: Workspace, info: ImageInfo, channels: list[str]) -> bool:
+    settings = ws.config.settings.channels
+    return any(takes_jpeg_not(info, settings[name].kind) for name in channels
+               if name in settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from pipeline.check import missing_bulletins
 from pipeline.errors import Invalid, NotFound
@@ -36,11 +37,13 @@ class CheckReport:
         return len(self.problems) - self.errors
 
 
-def check(project: Project, today: date) -> CheckReport:
-    """Every problem in config, calendar and content, the content checks included."""
+def check(project: Project, today: date, only: Path | None = None) -> CheckReport:
+    """Every problem in config, calendar and content, the content checks included (with
+    `only`, the content checks of that one content file: a content check depends on its own
+    post or bulletin, its campaign and config, so no other file's can change with it)."""
     problems = list(project.config.warnings) + list(project.problems)
     problems += missing_bulletins(project, today, project.config.settings.plan.weeks)
-    problems += Renderer(project).content_problems()
+    problems += Renderer(project).content_problems(only)
     return CheckReport(problems, len(project.events), len(project.campaigns), len(project.posts),
                        len(project.bulletins))
 

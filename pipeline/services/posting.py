@@ -15,6 +15,7 @@ from pipeline.errors import Invalid, NotAllowed, WstError
 from pipeline.imagefiles import ImageInfo
 from pipeline.plan import Item
 from pipeline.policy import accountable_for, approval_refusal, writing_refusal
+from pipeline.project import CampaignPost
 from pipeline.publisher import Publisher, PublishResult
 from pipeline.reactive import RESPONSIBILITY, ReactivePost, items_for, new_id
 from pipeline.services import images
@@ -184,8 +185,14 @@ def _image(ws: Workspace, draft: Draft) -> tuple[str, ImageInfo | None]:
 
 
 def _check(ws: Workspace, rp: ReactivePost, channel: str, info: ImageInfo | None) -> ChannelCheck:
-    """One channel's rendering of the post and its findings (messages without the label)."""
-    rendered, found = ws.catalog.renderer.post(rp.campaign_post(), channel, channel)
+    return channel_check(ws, rp.campaign_post(), channel, info)
+
+
+def channel_check(ws: Workspace, cp: CampaignPost, channel: str,
+                  info: ImageInfo | None) -> ChannelCheck:
+    """One channel's rendering of a post and its findings (messages without the label); an
+    image given as `info` (an upload not on disk yet, or a chosen one) is judged from it."""
+    rendered, found = ws.catalog.renderer.post(cp, channel, channel)
     findings = [Finding(f.code, f.severity, f.message.removeprefix(f"{channel}: "), f.evidence,
                         f.needs_acceptance) for f in found
                 # the image is judged from its bytes below (an upload is not on disk yet)

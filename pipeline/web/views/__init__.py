@@ -14,16 +14,19 @@ from pipeline.web.views import (  # noqa: F401
     items,
     oversight,
     report,
+    writing,
 )
 
 BLUEPRINTS = [assets.blueprint, calendar.blueprint, items.blueprint, approvals.blueprint,
-              bulletins.blueprint, freeze.blueprint, compose.blueprint, oversight.blueprint]
+              bulletins.blueprint, freeze.blueprint, compose.blueprint, oversight.blueprint,
+              writing.blueprint]
 
 NAV = [
     ("calendar.month", "Calendar"),
     ("approvals.queue", "Approvals"),
     ("freeze.page", "Freeze"),
     ("compose.page", "New post"),
+    ("writing.index", "Write"),
     ("bulletins.page", "Bulletin"),
     ("oversight.status", "Status"),
     ("oversight.history", "History"),

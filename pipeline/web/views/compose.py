@@ -72,7 +72,7 @@ def _upload() -> posting.Upload | None:
     return posting.Upload(sent.filename, sent.read())
 
 
-def _summary(check: posting.DraftCheck | None) -> str:
+def summary(check: posting.DraftCheck | None) -> str:
     """The checks in one sentence, for the live region that screen readers announce."""
     if check is None:
         return ""
@@ -88,7 +88,7 @@ def _context(typed: Typed, check: posting.DraftCheck | None, problems: list[Inva
     workspace = ws()
     settings = workspace.config.settings
     names = posting.channels(workspace)
-    return {"typed": typed, "check": check, "summary": _summary(check),
+    return {"typed": typed, "check": check, "summary": summary(check),
             "todo": [str(p) for p in problems + (check.problems if check else [])],
             "channels": names, "titles": {n: settings.channels[n].title or n for n in names}}
 
