@@ -27,11 +27,24 @@ def find(driver, css: str):
 
 def click(driver, css: str) -> None:
     """Click, then wait until the old page is gone."""
-    from selenium.webdriver.support import expected_conditions as seen
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
     old = driver.find_element(*by("html"))
     driver.find_element(*by(css)).click()
-    WebDriverWait(driver, 20).until(seen.staleness_of(old))
+
+    def gone(_driver) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            # chromium says so in its own words when asked about a node of the page it left
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, 20).until(gone)
 
 
 def check_page(driver, url: str, shots: Path, name: str) -> None:
