@@ -208,20 +208,27 @@ def _dates_value(dates: tuple[Dates, ...]) -> list[dict]:
     return out
 
 
+def _entries(doc, key: str, a_kind: str, old_id: str | None, new_id: str):
+    """The file's `[[key]]` tables (made when there are none) and the index of `old_id` among
+    them (None for a new one); Invalid if `new_id` would repeat another's id."""
+    tables = doc.get(key)
+    if tables is None:
+        tables = tomlkit.aot()
+        doc.append(key, tables)
+    ids = [str(t.get("id", "")) for t in tables]
+    if new_id != old_id and new_id in ids:
+        raise Invalid(f"there is already {a_kind} '{new_id}'; give this one its own id",
+                      field="id")
+    return tables, None if old_id is None else ids.index(old_id)
+
+
 def event_text(original: Opened, event_id: str | None, fields: EventFields) -> str:
     """The schedules file's text with the event changed (or added at the end)."""
     doc = editing.parse(original)
-    events = doc.get("event")
-    if events is None:
-        events = tomlkit.aot()
-        doc.append("event", events)
-    ids = [str(t.get("id", "")) for t in events]
-    if fields.id != event_id and fields.id in ids:
-        raise Invalid(f"there is already an event '{fields.id}'; give this one its own id",
-                      field="id")
+    events, index = _entries(doc, "event", "an event", event_id, fields.id)
     day, rule = fields.when.written()
     dates = _dates_value(fields.dates)
-    editing.write_table(events, None if event_id is None else ids.index(event_id), [
+    editing.write_table(events, index, [
         ("id", fields.id), ("title", fields.title), ("organiser", fields.organiser),
         ("date", day), ("rule", rule), ("days", None if fields.days == 1 else fields.days),
         ("announced", True if fields.announced else None),
@@ -350,16 +357,8 @@ def campaign_text(original: Opened, campaign_id: str | None, fields: CampaignFie
                   others: tuple[str, ...]) -> str:
     """The schedules file's text with the campaign changed (or added at the end)."""
     doc = editing.parse(original)
-    campaigns = doc.get("campaign")
-    if campaigns is None:
-        campaigns = tomlkit.aot()
-        doc.append("campaign", campaigns)
-    ids = [str(t.get("id", "")) for t in campaigns]
-    if fields.id != campaign_id and fields.id in ids:
-        raise Invalid(f"there is already a campaign '{fields.id}'; give this one its own id",
-                      field="id")
+    campaigns, index = _entries(doc, "campaign", "a campaign", campaign_id, fields.id)
     events = [fields.anchor, *(e for e in others if e != fields.anchor)]
-    index = None if campaign_id is None else ids.index(campaign_id)
     written = campaigns[index] if index is not None else {}
     defaults = CampaignFields("", "")
 
